@@ -1,0 +1,89 @@
+"""Runtime settings, read from the environment and an optional ``.env`` file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+class SettingsError(Exception):
+    """The settings cannot start the bot; the message names every problem, never a value."""
+
+
+class Settings(BaseSettings):
+    """Everything birdwatch reads from its environment."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    slack_bot_token: SecretStr
+    slack_signing_secret: SecretStr
+    slack_app_token: SecretStr | None = None
+    slack_api_url: AnyHttpUrl | None = None
+    host: str = "0.0.0.0"  # noqa: S104 - a server in a container listens on every interface
+    port: int = Field(default=3000, ge=1, le=65535)
+    log_level: LogLevel = "INFO"
+    bird_access_key: SecretStr | None = None
+    bird_api_url: AnyHttpUrl = AnyHttpUrl("https://api.bird.com")
+    birdwatch_config: Path | None = None
+
+    @field_validator("slack_bot_token")
+    @classmethod
+    def _bot_token_shape(cls, value: SecretStr) -> SecretStr:
+        if not value.get_secret_value().startswith("xoxb-"):
+            raise ValueError("must be a bot token starting with xoxb-")
+        return value
+
+    @field_validator("slack_app_token")
+    @classmethod
+    def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value():
+            return None
+        if value is not None and not value.get_secret_value().startswith("xapp-"):
+            raise ValueError("must be an app-level token starting with xapp-")
+        return value
+
+    @field_validator("slack_signing_secret", "bird_access_key")
+    @classmethod
+    def _not_blank(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not value.get_secret_value().strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.slack_app_token is not None
+
+    @property
+    def slack_api_base_url(self) -> str | None:
+        """Slack Web API base URL with the trailing slash slack_sdk expects."""
+        if self.slack_api_url is None:
+            return None
+        url = str(self.slack_api_url)
+        return url if url.endswith("/") else url + "/"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or raise SettingsError naming every problem without echoing values."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(describe_problems(exc)) from None
+
+
+def describe_problems(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors(include_input=False, include_url=False):
+        name = ".".join(str(part) for part in error["loc"]).upper()
+        message = "is not set" if error["type"] == "missing" else error["msg"].removeprefix("Value error, ")
+        lines.append(f"  - {name} {message}")
+    return "birdwatch cannot start; fix these settings:\n" + "\n".join(lines)

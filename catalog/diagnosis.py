@@ -1,0 +1,126 @@
+"""Put a failed message's raw fields together with what the catalog knows about them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+
+from pydantic import BaseModel
+
+from .loader import Catalog
+from .message import Message
+from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
+from .reason import ParsedReason, parse_reason
+
+# The structured reason shape is the SMS platform's; a code in it follows the SMS table.
+_REASON_SHAPE_TABLE = "sms-extended"
+
+
+class Diagnosis(BaseModel):
+    """Everything known about one failure: raw values beside the catalog entries they resolve to."""
+
+    status_raw: str | None = None
+    status: Status | None = None
+    code_raw: int | None = None
+    code: FailureCode | None = None
+    family: Family | None = None
+    source_raw: str | None = None
+    source: FailureSource | None = None
+    platform_code_raw: str | None = None
+    platform_code: PlatformCode | None = None
+    table: CodeTable | None = None
+    reason: ParsedReason | None = None
+    details: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        if self.status is not None:
+            return self.status.failed
+        return self.code_raw is not None
+
+    @property
+    def unknown_parts(self) -> list[str]:
+        """Raw values the catalog could not explain, for an honest "not in the catalog" line."""
+        unknown = []
+        if self.code_raw is not None and self.code is None:
+            unknown.append(f"failure code {self.code_raw}")
+        if self.source_raw and self.source is None:
+            unknown.append(f"source {self.source_raw}")
+        if self.platform_code_raw and self.platform_code is None and self.source is not None:
+            unknown.append(f"{self.source.name} code {self.platform_code_raw}")
+        if self.status_raw and self.status is None:
+            unknown.append(f"status {self.status_raw}")
+        return unknown
+
+
+def diagnose(
+    catalog: Catalog,
+    *,
+    status: str | None = None,
+    code: int | None = None,
+    source: str | None = None,
+    source_code: str | None = None,
+    reason: str | None = None,
+    details: str | None = None,
+) -> Diagnosis:
+    """Resolve each raw field against the catalog; nothing raw is dropped."""
+    parsed = parse_reason(reason) if reason and reason.strip() else None
+    code_entry = catalog.codes.get(code) if code is not None else None
+    if code_entry is None and code is None and parsed is not None:
+        code_entry = _code_from_reason(catalog, parsed)
+    source_entry = catalog.sources_by_alias.get(source.strip().lower()) if source else None
+    platform_raw = source_code.strip() if source_code and source_code.strip() else None
+    table_id = source_entry.code_table if source_entry else None
+    if platform_raw is None and parsed is not None and parsed.code:
+        platform_raw = parsed.code.strip()
+        table_id = table_id or (_REASON_SHAPE_TABLE if source_entry is None else None)
+    platform_entry = catalog.platform_codes.get((table_id, platform_raw)) if table_id and platform_raw else None
+    effective_code = code if code is not None else (code_entry.code if code_entry else None)
+    family = catalog.families.get(effective_code // 1000) if effective_code is not None else None
+    return Diagnosis(
+        status_raw=status,
+        status=catalog.statuses.get(status) if status else None,
+        code_raw=effective_code,
+        code=code_entry,
+        family=family,
+        source_raw=source,
+        source=source_entry,
+        platform_code_raw=platform_raw,
+        platform_code=platform_entry,
+        table=catalog.tables.get(table_id) if table_id else None,
+        reason=parsed,
+        details=details,
+    )
+
+
+def diagnose_message(catalog: Catalog, message: Message) -> Diagnosis:
+    failure = message.failure
+    source = failure.source if failure else None
+    return diagnose(
+        catalog,
+        status=message.status,
+        code=failure.code if failure else None,
+        source=source.name if source else None,
+        source_code=source.code if source else None,
+        reason=message.reason,
+        details=message.details,
+    )
+
+
+def time_to_failure(message: Message) -> timedelta | None:
+    """How long the message lived before its last status, when Bird gave both times."""
+    start: datetime | None = message.created_at
+    end: datetime | None = message.last_status_at or message.updated_at
+    if start is None or end is None or end < start:
+        return None
+    return end - start
+
+
+def _code_from_reason(catalog: Catalog, parsed: ParsedReason) -> FailureCode | None:
+    # SMS status reasons such as "unknown_subscriber" often name the Bird code itself.
+    for text in (parsed.reason, parsed.details):
+        if text:
+            entry = catalog.codes_by_name.get(re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_"))
+            if entry is not None:
+                return entry
+    return None

@@ -1,0 +1,141 @@
+"""Load and cross-check the catalog's data files."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterable
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .models import (
+    CatalogData,
+    CodeTable,
+    FailureCode,
+    FailureSource,
+    Family,
+    PlatformCode,
+    Status,
+)
+
+DATA_FILES = ("codes.toml", "sources.toml", "statuses.toml", "platform_codes.toml")
+
+# TOML array-of-tables names in the data files, mapped to CatalogData fields.
+_SECTIONS = {
+    "family": "families",
+    "code": "codes",
+    "source": "sources",
+    "table": "tables",
+    "platform_code": "platform_codes",
+    "status": "statuses",
+}
+
+
+class CatalogError(ValueError):
+    """The data files are inconsistent: a duplicate, or a reference to nothing."""
+
+
+class Catalog:
+    """The validated catalog, indexed for lookup."""
+
+    def __init__(self, data: CatalogData) -> None:
+        self.data = data
+        self.families: dict[int, Family] = _unique(data.families, lambda f: f.prefix, "family")
+        self.codes: dict[int, FailureCode] = _unique(data.codes, lambda c: c.code, "failure code")
+        self.sources: dict[str, FailureSource] = _unique(data.sources, lambda s: s.name, "source")
+        self.tables: dict[str, CodeTable] = _unique(data.tables, lambda t: t.id, "code table")
+        self.platform_codes: dict[tuple[str, str], PlatformCode] = _unique(
+            data.platform_codes, lambda p: (p.table, p.code), "platform code"
+        )
+        self.statuses: dict[str, Status] = _unique(data.statuses, lambda s: s.name, "status")
+        self.codes_by_name: dict[str, FailureCode] = _unique(
+            ((name, c) for c in data.codes for name in (c.name, *c.aliases)),
+            lambda pair: pair[0],
+            "failure code name",
+            value=lambda pair: pair[1],
+        )
+        self.sources_by_alias: dict[str, FailureSource] = _unique(
+            ((alias.lower(), s) for s in data.sources for alias in (s.name, *s.aliases)),
+            lambda pair: pair[0],
+            "source name or alias",
+            value=lambda pair: pair[1],
+        )
+        self._check_references()
+
+    def _check_references(self) -> None:
+        problems: list[str] = []
+        for code in self.data.codes:
+            if code.family_prefix not in self.families:
+                problems.append(f"code {code.code} has no family {code.family_prefix}XXX")
+            problems += [
+                f"code {code.code} names unknown related code {r}" for r in code.related_codes if r not in self.codes
+            ]
+            problems += [
+                f"code {code.code} names unknown related source {s!r}"
+                for s in code.related_sources
+                if s not in self.sources
+            ]
+            if code.code in code.related_codes:
+                problems.append(f"code {code.code} lists itself as related")
+        for source in self.data.sources:
+            if source.code_table is not None and source.code_table not in self.tables:
+                problems.append(f"source {source.name!r} names unknown code table {source.code_table!r}")
+            problems += [
+                f"source {source.name!r} names unknown usual code {c}"
+                for c in source.usual_codes
+                if c not in self.codes
+            ]
+        for entry in self.data.platform_codes:
+            if entry.table not in self.tables:
+                problems.append(f"platform code {entry.code} names unknown table {entry.table!r}")
+            problems += [
+                f"platform code {entry.table}/{entry.code} names unknown usual code {c}"
+                for c in entry.usual_codes
+                if c not in self.codes
+            ]
+        if problems:
+            raise CatalogError("; ".join(problems))
+
+    def sources_for_table(self, table_id: str) -> list[FailureSource]:
+        return [s for s in self.data.sources if s.code_table == table_id]
+
+
+def _unique(items: Iterable[Any], key: Any, what: str, value: Any = None) -> dict[Any, Any]:
+    index: dict[Any, Any] = {}
+    for item in items:
+        k = key(item)
+        if k in index:
+            raise CatalogError(f"duplicate {what}: {k!r}")
+        index[k] = value(item) if value else item
+    return index
+
+
+def read_data_files(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Merge the TOML data files into one raw dictionary keyed by CatalogData field."""
+    merged: dict[str, list[dict[str, Any]]] = {field: [] for field in _SECTIONS.values()}
+    for filename in DATA_FILES:
+        if directory is None:
+            text = resources.files("catalog").joinpath("data", filename).read_text(encoding="utf-8")
+        else:
+            text = (directory / filename).read_text(encoding="utf-8")
+        try:
+            raw = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogError(f"{filename}: {exc}") from exc
+        for section, entries in raw.items():
+            if section not in _SECTIONS:
+                raise CatalogError(f"{filename}: unknown section [[{section}]]")
+            merged[_SECTIONS[section]].extend(entries)
+    return merged
+
+
+def load_catalog(directory: Path | None = None) -> Catalog:
+    """Read, validate and index the catalog (raises on any problem)."""
+    return Catalog(CatalogData.model_validate(read_data_files(directory)))
+
+
+@cache
+def default_catalog() -> Catalog:
+    """The packaged catalog, loaded once per process."""
+    return load_catalog()

@@ -1,0 +1,141 @@
+"""Pydantic models for the failure catalog.
+
+The catalog's knowledge lives in TOML files under ``catalog/data``; these models
+validate every entry at load, so a typo in the data fails the tests instead of a user.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+NonEmpty = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Steps = Annotated[list[NonEmpty], Field(min_length=1)]
+
+
+class Retry(StrEnum):
+    """Whether sending the same message again can succeed."""
+
+    NEVER = "never"
+    AFTER_FIX = "after_fix"
+    BACKOFF = "backoff"
+
+
+class Owner(StrEnum):
+    """Who has to act to resolve a failure."""
+
+    YOUR_TEAM = "your_team"
+    END_USER = "end_user"
+    BIRD_SUPPORT = "bird_support"
+    PLATFORM = "platform"
+
+
+class Stage(StrEnum):
+    """Where a failure source sits relative to the hand-off to the downstream platform."""
+
+    BEFORE_HANDOFF = "before_handoff"
+    AFTER_HANDOFF = "after_handoff"
+
+
+class Confidence(StrEnum):
+    """How sure a platform-code entry is, by where its meaning comes from."""
+
+    BIRD = "bird"
+    PLATFORM = "platform"
+    INDUSTRY = "industry"
+
+
+class _Entry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Family(_Entry):
+    """A block of failure codes sharing their first two digits (11XXX, 12XXX, ...)."""
+
+    prefix: Annotated[int, Field(ge=10, le=99)]
+    name: NonEmpty
+    meaning: NonEmpty
+    usual_owners: Annotated[list[Owner], Field(min_length=1)]
+
+
+class FailureCode(_Entry):
+    """One Bird failure code, as found in ``failure.code``."""
+
+    code: Annotated[int, Field(ge=10000, le=99999)]
+    name: Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]
+    aliases: list[Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_]*$")]] = []
+    title: NonEmpty
+    meaning: NonEmpty
+    causes: Steps
+    actions: Steps
+    retry: Retry
+    retry_note: NonEmpty
+    owners: Annotated[list[Owner], Field(min_length=1)]
+    related_codes: list[int] = []
+    related_sources: list[NonEmpty] = []
+    keywords: list[NonEmpty] = []
+    docs_url: NonEmpty
+
+    @property
+    def family_prefix(self) -> int:
+        return self.code // 1000
+
+
+class FailureSource(_Entry):
+    """One ``failure.source.name`` value."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
+    aliases: list[NonEmpty] = []
+    title: NonEmpty
+    what_failed: NonEmpty
+    stage: Stage
+    code_table: str | None = None
+    code_note: NonEmpty
+    usual_codes: list[int] = []
+    keywords: list[NonEmpty] = []
+    docs_url: NonEmpty
+
+
+class CodeTable(_Entry):
+    """A platform's own error table, which ``failure.source.code`` follows for some sources."""
+
+    id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
+    name: NonEmpty
+    docs_url: NonEmpty
+
+
+class PlatformCode(_Entry):
+    """One platform error code as it appears in ``failure.source.code``."""
+
+    table: NonEmpty
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]+(-[0-9]+)?$")]
+    name: NonEmpty
+    meaning: NonEmpty
+    fix: Steps
+    retry: Retry
+    usual_codes: list[int] = []
+    confidence: Confidence
+    keywords: list[NonEmpty] = []
+
+
+class Status(_Entry):
+    """A message ``status`` value."""
+
+    name: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]
+    failed: bool
+    final: bool
+    plain: NonEmpty
+    meaning: NonEmpty
+
+
+class CatalogData(_Entry):
+    """Everything the data files hold, before cross-references are checked."""
+
+    families: list[Family]
+    codes: list[FailureCode]
+    sources: list[FailureSource]
+    tables: list[CodeTable]
+    platform_codes: list[PlatformCode]
+    statuses: list[Status]

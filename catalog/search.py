@@ -1,0 +1,397 @@
+"""Resolve what a user typed (a code, a name, a source, words, a pasted reason) to an answer."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from .answers import (
+    Answer,
+    CodeAnswer,
+    DiagnosisAnswer,
+    FamilyAnswer,
+    Match,
+    MatchesAnswer,
+    NotFoundAnswer,
+    PlatformCodeAnswer,
+    SourceAnswer,
+    UsageAnswer,
+)
+from .diagnosis import diagnose
+from .loader import Catalog
+from .message import Failure
+from .models import FailureCode, FailureSource, PlatformCode
+from .reason import looks_like_reason
+
+MAX_QUERY_LENGTH = 4000
+MAX_MATCHES = 5
+EXAMPLES = [
+    "15011",
+    "INVALID_SPAM",
+    "opted out",
+    "whatsapp 131047",
+    "sms-messagebird 1",
+    "14xxx",
+    "whatsapp",
+    "details: unknown subscriber; reason: unknown_subscriber; code: 1",
+]
+_HELP_WORDS = {"help", "?", "-h", "--help", "usage"}
+_STOPWORDS = {"a", "an", "the", "of", "to", "is", "in", "on", "for", "and", "or", "my", "was", "it", "be", "with"}
+_TOKEN = re.compile(r"[a-z0-9]+")
+_FAMILY = re.compile(r"^(\d{2})(?:x{3}|\*{1,3}|\.{3})$", re.IGNORECASE)
+_SOURCE_AND_CODE = re.compile(r"^([a-z][\w.-]*?)\s*[\s:/#]\s*(\d+(?:-\d+)?)$", re.IGNORECASE)
+_CODE_AND_SOURCE = re.compile(r"^(\d+(?:-\d+)?)\s+([a-z][\w.-]*)$", re.IGNORECASE)
+_JSON_FIELDS = {
+    "status": re.compile(r'"status"\s*:\s*"([^"]{1,64})"'),
+    "reason": re.compile(r'"reason"\s*:\s*"((?:[^"\\]|\\.){0,2000})"'),
+    "details": re.compile(r'"details"\s*:\s*"((?:[^"\\]|\\.){0,500})"'),
+    "code": re.compile(r'"failure"\s*:\s*\{[^{}]*?"code"\s*:\s*"?(\d{5})'),
+    "source": re.compile(r'"source"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]{1,64})"'),
+    "source_code": re.compile(r'"source"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([\w-]{1,32})'),
+}
+
+# Field weights for word search: names and curated keywords count most.
+_W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 2.0, 1.0
+_PHRASE_BONUS = 6.0
+
+
+def normalize_name(text: str) -> str:
+    """``invalid spam`` / ``Invalid-Spam`` -> ``INVALID_SPAM``."""
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
+
+
+def _tokens(text: str) -> list[str]:
+    return [t for t in _TOKEN.findall(text.lower()) if t not in _STOPWORDS]
+
+
+def _same_word(query_token: str, word: str) -> bool:
+    if query_token == word:
+        return True
+    # A cheap stem: "subscribed" finds "subscriber", "expire" finds "expired".
+    shorter, longer = sorted((query_token, word), key=len)
+    return len(shorter) >= 5 and longer.startswith(shorter[: max(5, len(shorter) - 2)])
+
+
+@dataclass
+class _Document:
+    match: Match
+    fields: list[tuple[float, set[str]]]
+    phrases: list[str]
+    weight: float = 1.0
+
+    def score(self, query_tokens: list[str], phrase: str) -> tuple[float, float]:
+        """(coverage, score): share of query words found, and how strongly."""
+        total, found = 0.0, 0
+        for token in query_tokens:
+            best = max((w for w, words in self.fields if any(_same_word(token, x) for x in words)), default=0.0)
+            total += best
+            found += best > 0
+        if len(query_tokens) > 1 and any(phrase in p for p in self.phrases):
+            total += _PHRASE_BONUS
+        elif len(query_tokens) == 1 and phrase in self.phrases:
+            total += _PHRASE_BONUS / 2
+        return (found / len(query_tokens), total * self.weight)
+
+
+@dataclass
+class Explainer:
+    """Answers queries against one catalog; build once, ask many times."""
+
+    catalog: Catalog
+    _documents: list[_Document] = field(init=False)
+    _names: dict[str, Match] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._documents = self._build_documents()
+        self._names = {}
+        for code in self.catalog.data.codes:
+            for name in (code.name, *code.aliases):
+                self._names[name] = self._code_match(code)
+        for source in self.catalog.data.sources:
+            for alias in (source.name, *source.aliases):
+                self._names[alias.upper()] = self._source_match(source)
+
+    # -- public -------------------------------------------------------------------------------
+
+    def explain(self, query: str) -> Answer:
+        text = " ".join(query[:MAX_QUERY_LENGTH].split())
+        if not text or text.lower() in _HELP_WORDS:
+            return UsageAnswer(examples=EXAMPLES)
+        if text[0] in "{[\"'" or '"failure"' in text:
+            return self._explain_json(text)
+        if looks_like_reason(text):
+            return DiagnosisAnswer(diagnosis=diagnose(self.catalog, reason=text))
+        return (
+            self._by_number(text)
+            or self._by_family(text)
+            or self._by_name(text)
+            or self._by_source_and_code(text)
+            or self._by_words(text)
+            or self._not_found(text)
+        )
+
+    # -- exact forms --------------------------------------------------------------------------
+
+    def _by_number(self, text: str) -> Answer | None:
+        if not text.isdigit():
+            return None
+        if len(text) == 5:
+            return self._code_or_nearest(int(text))
+        hits = [entry for (_, code), entry in self.catalog.platform_codes.items() if code == text]
+        if len(hits) == 1:
+            return self._platform_answer(hits[0])
+        if hits:
+            return MatchesAnswer(query=text, matches=[self._platform_match(e) for e in hits])
+        return NotFoundAnswer(
+            query=text,
+            message=f"No platform code {text} is in the catalog. Bird failure codes have five digits; "
+            "for a platform's own code, name the source too, e.g. `whatsapp 131047`.",
+        )
+
+    def _code_or_nearest(self, number: int) -> Answer:
+        entry = self.catalog.codes.get(number)
+        if entry is not None:
+            return self._code_answer(entry)
+        family = self.catalog.families.get(number // 1000)
+        nearest = sorted(self.catalog.data.codes, key=lambda c: (abs(c.code - number), c.code))[:3]
+        if family is not None:
+            message = f"{number} is not in the catalog. Its first digits place it in {family.prefix}XXX: {family.name}."
+        else:
+            message = f"{number} is not in the catalog, and Bird documents no {number // 1000}XXX family."
+        return NotFoundAnswer(
+            query=str(number), message=message, family=family, nearest=[self._code_match(c) for c in nearest]
+        )
+
+    def _by_family(self, text: str) -> Answer | None:
+        match = _FAMILY.match(text)
+        if match is None:
+            return None
+        prefix = int(match.group(1))
+        family = self.catalog.families.get(prefix)
+        if family is None:
+            known = ", ".join(f"{p}XXX" for p in sorted(self.catalog.families))
+            return NotFoundAnswer(
+                query=text, message=f"Bird documents no {prefix}XXX family; the families are {known}."
+            )
+        codes = [c for c in self.catalog.data.codes if c.family_prefix == prefix]
+        return FamilyAnswer(family=family, codes=codes)
+
+    def _by_name(self, text: str) -> Answer | None:
+        code = self.catalog.codes_by_name.get(normalize_name(text))
+        if code is not None:
+            return self._code_answer(code)
+        source = self.catalog.sources_by_alias.get(text.lower())
+        if source is not None:
+            table = self.catalog.tables.get(source.code_table) if source.code_table else None
+            return SourceAnswer(source=source, table=table)
+        return None
+
+    def _by_source_and_code(self, text: str) -> Answer | None:
+        match = _SOURCE_AND_CODE.match(text)
+        if match is not None:
+            source_name, code = match.groups()
+        elif (reversed_match := _CODE_AND_SOURCE.match(text)) is not None:
+            code, source_name = reversed_match.groups()
+        else:
+            return None
+        source = self.catalog.sources_by_alias.get(source_name.lower())
+        if source is None:
+            return None
+        if source.code_table is None:
+            return NotFoundAnswer(
+                query=text,
+                source=source,
+                message=f"The catalog has no code table for `{source.name}`: its codes are that platform's own.",
+            )
+        entry = self.catalog.platform_codes.get((source.code_table, code))
+        if entry is None:
+            table = self.catalog.tables[source.code_table]
+            return NotFoundAnswer(
+                query=text,
+                source=source,
+                message=f"{table.name}: code {code} is not in the catalog. Check the platform's own table.",
+            )
+        return self._platform_answer(entry, source)
+
+    # -- pasted JSON --------------------------------------------------------------------------
+
+    def _explain_json(self, text: str) -> Answer:
+        fields = _json_fields(text)
+        if not any(fields.values()):
+            return UsageAnswer(
+                problem="That looks like JSON, but it has no `failure`, `status` or `reason` to explain.",
+                examples=EXAMPLES,
+            )
+        code = fields["code"]
+        return DiagnosisAnswer(
+            diagnosis=diagnose(
+                self.catalog,
+                status=fields["status"],
+                code=int(code) if code and code.isdigit() else None,
+                source=fields["source"],
+                source_code=fields["source_code"],
+                reason=fields["reason"],
+                details=fields["details"],
+            )
+        )
+
+    # -- free words ---------------------------------------------------------------------------
+
+    def _by_words(self, text: str) -> Answer | None:
+        query_tokens = _tokens(text)
+        if not query_tokens:
+            return None
+        phrase = " ".join(_TOKEN.findall(text.lower()))
+        scored = []
+        for doc in self._documents:
+            coverage, score = doc.score(query_tokens, phrase)
+            if coverage >= 0.5 and score > 0:
+                scored.append((coverage, score, doc))
+        if not scored:
+            return None
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        best_coverage, best_score, best = scored[0]
+        # Entries that match fewer of the words than the best one are noise, not alternatives.
+        scored = [item for item in scored if item[0] == best_coverage]
+        if best_coverage < 1.0 and (typo := self._did_you_mean(text)) is not None:
+            nearest = [doc.match for _, _, doc in scored[:MAX_MATCHES]]
+            return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=typo, nearest=nearest)
+        runner_up = scored[1][1] if len(scored) > 1 else 0.0
+        if best_coverage == 1.0 and best_score >= 2 * runner_up:
+            return self.explain(best.match.query)
+        return MatchesAnswer(query=text, matches=[doc.match for _, _, doc in scored[:MAX_MATCHES]])
+
+    def _not_found(self, text: str) -> NotFoundAnswer:
+        return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=self._did_you_mean(text))
+
+    def _did_you_mean(self, text: str) -> Match | None:
+        candidates = difflib.get_close_matches(normalize_name(text), list(self._names), n=1, cutoff=0.75)
+        return self._names[candidates[0]] if candidates else None
+
+    # -- building answers ---------------------------------------------------------------------
+
+    def _code_answer(self, code: FailureCode) -> CodeAnswer:
+        return CodeAnswer(code=code, family=self.catalog.families[code.family_prefix])
+
+    def _platform_answer(self, entry: PlatformCode, source: FailureSource | None = None) -> PlatformCodeAnswer:
+        source = source or self.catalog.sources_for_table(entry.table)[0]
+        return PlatformCodeAnswer(
+            entry=entry,
+            table=self.catalog.tables[entry.table],
+            source=source,
+            usual_codes=[self.catalog.codes[c] for c in entry.usual_codes],
+        )
+
+    def _code_match(self, code: FailureCode) -> Match:
+        return Match(kind="code", query=str(code.code), label=f"{code.code} {code.name}", summary=code.title)
+
+    def _source_match(self, source: FailureSource) -> Match:
+        return Match(kind="source", query=source.name, label=f"source {source.name}", summary=source.title)
+
+    def _platform_match(self, entry: PlatformCode) -> Match:
+        source = self.catalog.sources_for_table(entry.table)[0]
+        return Match(
+            kind="platform_code",
+            query=f"{source.name} {entry.code}",
+            label=f"{source.name} {entry.code}",
+            summary=entry.name,
+        )
+
+    def _build_documents(self) -> list[_Document]:
+        docs = [
+            _Document(
+                match=self._code_match(code),
+                fields=[
+                    (_W_NAME, set(_tokens(code.name.replace("_", " ")))),
+                    (_W_KEYWORD, {t for k in code.keywords for t in _tokens(k)}),
+                    (_W_TITLE, set(_tokens(code.title))),
+                    (_W_TEXT, set(_tokens(" ".join([code.meaning, *code.causes])))),
+                ],
+                phrases=[" ".join(_tokens(p)) for p in [*code.keywords, code.title, code.name.replace("_", " ")]],
+            )
+            for code in self.catalog.data.codes
+        ]
+        docs += [
+            _Document(
+                match=self._source_match(source),
+                fields=[
+                    (_W_NAME, set(_tokens(" ".join([source.name, *source.aliases])))),
+                    (_W_KEYWORD, {t for k in source.keywords for t in _tokens(k)}),
+                    (_W_TITLE, set(_tokens(source.title))),
+                    (_W_TEXT, set(_tokens(source.what_failed))),
+                ],
+                phrases=[" ".join(_tokens(p)) for p in [*source.keywords, source.title]],
+                weight=0.9,
+            )
+            for source in self.catalog.data.sources
+        ]
+        docs += [
+            _Document(
+                match=self._platform_match(entry),
+                fields=[
+                    (_W_KEYWORD, {t for k in entry.keywords for t in _tokens(k)}),
+                    (_W_TITLE, set(_tokens(entry.name))),
+                    (_W_TEXT, set(_tokens(entry.meaning))),
+                ],
+                phrases=[" ".join(_tokens(p)) for p in [*entry.keywords, entry.name]],
+                # Bird's own codes come first when both fit equally well.
+                weight=0.8,
+            )
+            for entry in self.catalog.data.platform_codes
+        ]
+        return docs
+
+
+def _nothing_matches(text: str) -> str:
+    return f"Nothing in the catalog matches “{text[:200]}”."
+
+
+def _json_fields(text: str) -> dict[str, str | None]:
+    """Pull the failure fields out of pasted JSON: a message, a webhook, a failure object, or a fragment."""
+    data = _load_json_object(text)
+    if data is None:
+        return {name: _unescape(m.group(1)) if (m := rx.search(text)) else None for name, rx in _JSON_FIELDS.items()}
+    payload = data.get("payload")
+    message: dict[str, Any] = payload if isinstance(payload, dict) else data
+    raw_failure = message.get("failure", message if "source" in message else None)
+    try:
+        failure = Failure.model_validate(raw_failure) if isinstance(raw_failure, dict) else None
+    except ValidationError:
+        failure = None
+    source = failure.source if failure else None
+    return {
+        "status": _text(message.get("status")),
+        "reason": _text(message.get("reason")),
+        "details": _text(message.get("details")),
+        "code": str(failure.code) if failure and failure.code is not None else None,
+        "source": source.name if source else None,
+        "source_code": source.code if source else None,
+    }
+
+
+def _load_json_object(text: str) -> dict[str, Any] | None:
+    for candidate in (text, "{" + text.strip().rstrip(",") + "}"):
+        try:
+            data = json.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
+        if isinstance(data, dict):
+            return data
+    return None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def _unescape(value: str) -> str:
+    try:
+        result = json.loads(f'"{value}"')
+    except ValueError:
+        return value
+    return result if isinstance(result, str) else value

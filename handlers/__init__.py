@@ -1,0 +1,1 @@
+"""The Slack surface: thin listeners that parse, call the catalog, and render Block Kit."""

@@ -1,0 +1,308 @@
+"""Block Kit for catalog answers: pure functions from an Answer to a Slack message payload."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from catalog.answers import (
+    Answer,
+    CodeAnswer,
+    DiagnosisAnswer,
+    FamilyAnswer,
+    Match,
+    MatchesAnswer,
+    NotFoundAnswer,
+    PlatformCodeAnswer,
+    SourceAnswer,
+    UsageAnswer,
+)
+from catalog.diagnosis import Diagnosis
+from catalog.labels import CONFIDENCE_LABELS, OWNER_LABELS, RETRY_LABELS, STAGE_LABELS
+from catalog.models import FailureCode
+
+from .kit import (
+    Block,
+    actions,
+    button,
+    code_block,
+    context,
+    escape,
+    header,
+    link,
+    message,
+    section,
+    truncate,
+)
+
+ACTION_SHARE = "share_answer"
+ACTION_EXPLAIN = "explain_query"
+MAX_LISTED_CODES = 20
+
+
+def answer_message(answer: Answer, *, shared_by: str | None = None) -> dict[str, Any]:
+    """The full reply for an answer; ``shared_by`` marks the copy posted in the channel."""
+    blocks, text = _render(answer)
+    share_query = shareable_query(answer)
+    if shared_by is not None:
+        blocks.append(context(f"Shared by <@{escape(shared_by)}> · via /failure"))
+    elif share_query is not None:
+        blocks.append(actions(button("Share in channel", ACTION_SHARE, share_query, style="primary")))
+    return message(blocks, text)
+
+
+def shareable_query(answer: Answer) -> str | None:
+    """A query that re-creates this answer (for buttons); None for answers not worth sharing."""
+    if isinstance(answer, CodeAnswer):
+        return str(answer.code.code)
+    if isinstance(answer, SourceAnswer):
+        return answer.source.name
+    if isinstance(answer, PlatformCodeAnswer):
+        return f"{answer.source.name} {answer.entry.code}"
+    if isinstance(answer, FamilyAnswer):
+        return f"{answer.family.prefix}xxx"
+    if isinstance(answer, DiagnosisAnswer):
+        return diagnosis_query(answer.diagnosis)
+    return None
+
+
+def diagnosis_query(diagnosis: Diagnosis) -> str:
+    """Compact JSON of the raw failure fields; the explainer reads it back to the same diagnosis."""
+    raw: dict[str, Any] = {
+        "status": diagnosis.status_raw,
+        "reason": truncate(diagnosis.reason.raw, 1200) if diagnosis.reason else None,
+        "details": truncate(diagnosis.details, 200) if diagnosis.details else None,
+        "failure": {
+            "code": diagnosis.code_raw,
+            "source": {"name": diagnosis.source_raw, "code": diagnosis.platform_code_raw},
+        },
+    }
+    return json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
+
+
+# -- one renderer per answer kind ---------------------------------------------------------------
+
+
+def _render(answer: Answer) -> tuple[list[Block], str]:
+    if isinstance(answer, CodeAnswer):
+        return _code(answer), f"{answer.code.code} {answer.code.name}: {answer.code.title}"
+    if isinstance(answer, SourceAnswer):
+        return _source(answer), f"Failure source {answer.source.name}: {answer.source.title}"
+    if isinstance(answer, PlatformCodeAnswer):
+        return _platform(answer), f"{answer.source.name} code {answer.entry.code}: {answer.entry.name}"
+    if isinstance(answer, FamilyAnswer):
+        return _family(answer), f"{answer.family.prefix}XXX: {answer.family.name}"
+    if isinstance(answer, DiagnosisAnswer):
+        return [header("Failure explained"), *diagnosis_blocks(answer.diagnosis)], diagnosis_text(answer.diagnosis)
+    if isinstance(answer, MatchesAnswer):
+        return _matches(answer), f"{len(answer.matches)} catalog entries match “{answer.query}”"
+    if isinstance(answer, NotFoundAnswer):
+        return _not_found(answer), answer.message
+    return _usage(answer), "How to use /failure"
+
+
+def code_blocks(code: FailureCode, *, compact: bool = False) -> list[Block]:
+    """The explanation of one Bird failure code; ``compact`` keeps meaning and first step only."""
+    if compact:
+        return [section(f"*{code.code} {code.name}*: {escape(code.meaning)}\n*First:* {escape(code.actions[0])}")]
+    blocks = [
+        header(f"{code.code} {code.name}"),
+        section(f"*{escape(code.title)}*\n{escape(code.meaning)}"),
+        section("*Likely causes*\n" + "\n".join(f"• {escape(c)}" for c in code.causes)),
+        section("*What to do now*\n" + "\n".join(f"{i}. {escape(a)}" for i, a in enumerate(code.actions, 1))),
+        context(
+            f"{code.family_prefix}XXX",
+            f"*{RETRY_LABELS[code.retry]}*: {escape(code.retry_note)}",
+            "Who acts: " + ", ".join(OWNER_LABELS[o] for o in code.owners),
+        ),
+    ]
+    related = [f"`{c}`" for c in code.related_codes] + [f"`{s}`" for s in code.related_sources]
+    if related:
+        blocks.append(context("Related: " + " ".join(related)))
+    blocks.append(context(link(code.docs_url, "Bird docs: message failure codes")))
+    return blocks
+
+
+def _code(answer: CodeAnswer) -> list[Block]:
+    blocks = code_blocks(answer.code)
+    blocks[4]["elements"][0]["text"] = f"{answer.family.prefix}XXX {escape(answer.family.name)}"
+    return blocks
+
+
+def _source(answer: SourceAnswer) -> list[Block]:
+    source = answer.source
+    table = (
+        f"`failure.source.code` follows {link(answer.table.docs_url, answer.table.name)}."
+        if answer.table
+        else "No platform code table applies."
+    )
+    blocks = [
+        header(f"Failure source: {source.name}"),
+        section(f"*{escape(source.title)}*\n{escape(source.what_failed)}"),
+        section(f"*Where it failed:* {STAGE_LABELS[source.stage]}\n*Its codes:* {escape(source.code_note)}\n{table}"),
+    ]
+    if source.usual_codes:
+        blocks.append(context("Usually with: " + " ".join(f"`{c}`" for c in source.usual_codes)))
+    blocks.append(context(link(source.docs_url, "Bird docs: message failure sources")))
+    return blocks
+
+
+def platform_blocks(answer: PlatformCodeAnswer) -> list[Block]:
+    entry = answer.entry
+    blocks = [
+        header(f"{answer.source.name} {entry.code}: {entry.name}"),
+        section(f"*{escape(answer.table.name)}*\n{escape(entry.meaning)}"),
+        section("*What to do now*\n" + "\n".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1))),
+        context(
+            f"*{RETRY_LABELS[entry.retry]}*",
+            f"Source of this entry: {CONFIDENCE_LABELS[entry.confidence]}",
+        ),
+    ]
+    if answer.usual_codes:
+        blocks.append(
+            context("Usually reported by Bird as: " + ", ".join(f"`{c.code}` {c.name}" for c in answer.usual_codes))
+        )
+    blocks.append(context(link(answer.table.docs_url, answer.table.name)))
+    return blocks
+
+
+def _platform(answer: PlatformCodeAnswer) -> list[Block]:
+    return platform_blocks(answer)
+
+
+def _family(answer: FamilyAnswer) -> list[Block]:
+    family = answer.family
+    listed = answer.codes[:MAX_LISTED_CODES]
+    lines = [f"`{c.code}` *{c.name}*: {escape(c.title)}" for c in listed]
+    return [
+        header(f"{family.prefix}XXX: {family.name}"),
+        section(escape(family.meaning)),
+        section("\n".join(lines) or "No codes documented."),
+        context("Usually acted on by: " + ", ".join(OWNER_LABELS[o] for o in family.usual_owners)),
+    ]
+
+
+def _matches(answer: MatchesAnswer) -> list[Block]:
+    blocks: list[Block] = [section(f"*{len(answer.matches)} entries match “{escape(answer.query[:200])}”*")]
+    blocks += [_match_row(match) for match in answer.matches]
+    return blocks
+
+
+def _match_row(match: Match) -> Block:
+    return section(
+        f"*{escape(match.label)}*\n{escape(match.summary)}",
+        accessory=button("Explain", ACTION_EXPLAIN, match.query),
+    )
+
+
+def _not_found(answer: NotFoundAnswer) -> list[Block]:
+    blocks: list[Block] = [section(f":mag: {escape(answer.message)}")]
+    if answer.family is not None:
+        blocks.append(
+            context(f"{answer.family.prefix}XXX {escape(answer.family.name)}: {escape(answer.family.meaning)}")
+        )
+    if answer.source is not None:
+        blocks.append(section(f"*Source {answer.source.name}*: {escape(answer.source.what_failed)}"))
+    if answer.did_you_mean is not None:
+        blocks.append(
+            section(
+                f"Did you mean *{escape(answer.did_you_mean.label)}*?",
+                accessory=button("Explain", ACTION_EXPLAIN, answer.did_you_mean.query),
+            )
+        )
+    if answer.nearest:
+        blocks.append(context("Closest entries:"))
+        blocks += [_match_row(match) for match in answer.nearest]
+    if answer.did_you_mean is None and not answer.nearest and answer.family is None:
+        blocks.append(context("Try `/failure help` for the forms it understands."))
+    return blocks
+
+
+def _usage(answer: UsageAnswer) -> list[Block]:
+    blocks: list[Block] = []
+    if answer.problem:
+        blocks.append(section(f":warning: {escape(answer.problem)}"))
+    examples = "\n".join(f"• `/failure {escape(example)}`" for example in answer.examples)
+    blocks += [
+        section(
+            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, "
+            "a few words, or paste a `reason` or `failure` JSON:\n" + examples
+        ),
+        context("Answers are visible only to you until you press *Share in channel*."),
+    ]
+    return blocks
+
+
+# -- diagnosis (shared with /message) -------------------------------------------------------------
+
+
+def diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
+    """The catalog's view of one failure's raw fields, raw values always shown beside it."""
+    blocks: list[Block] = []
+    if diagnosis.status is not None:
+        status = diagnosis.status
+        blocks.append(section(f"*Status:* `{status.name}`: {escape(status.plain)}\n{escape(status.meaning)}"))
+    elif diagnosis.status_raw:
+        blocks.append(section(f"*Status:* `{escape(diagnosis.status_raw)}` (not a status the catalog knows)"))
+    if diagnosis.code is not None:
+        blocks += code_blocks(diagnosis.code)[1:]
+    elif diagnosis.code_raw is not None:
+        family = diagnosis.family
+        implied = f" Its digits place it in {family.prefix}XXX {escape(family.name)}." if family else ""
+        blocks.append(section(f"*Failure code {diagnosis.code_raw}* is not in the catalog.{implied}"))
+    blocks += _source_and_platform(diagnosis)
+    if diagnosis.reason is not None:
+        blocks.append(_reason_block(diagnosis))
+    if diagnosis.unknown_parts:
+        blocks.append(context("Not in the catalog: " + ", ".join(escape(p) for p in diagnosis.unknown_parts)))
+    if not blocks:
+        blocks.append(section("There is no failure to explain: no failure code, source or reason was given."))
+    return blocks
+
+
+def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
+    parts: list[str] = []
+    if diagnosis.source is not None:
+        parts.append(
+            f"*Source:* `{diagnosis.source.name}`: {escape(diagnosis.source.what_failed)} "
+            f"(failed {STAGE_LABELS[diagnosis.source.stage]})"
+        )
+    elif diagnosis.source_raw:
+        parts.append(f"*Source:* `{escape(diagnosis.source_raw)}`")
+    entry = diagnosis.platform_code
+    if entry is not None and diagnosis.table is not None:
+        steps = " ".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1))
+        parts.append(
+            f"*Platform code {escape(entry.code)}* ({escape(diagnosis.table.name)}): *{escape(entry.name)}*. "
+            f"{escape(entry.meaning)}\n{steps}\n_{RETRY_LABELS[entry.retry]} · {CONFIDENCE_LABELS[entry.confidence]}_"
+        )
+    elif diagnosis.platform_code_raw:
+        parts.append(f"*Platform code:* `{escape(diagnosis.platform_code_raw)}`")
+    return [section("\n".join(parts))] if parts else []
+
+
+def _reason_block(diagnosis: Diagnosis) -> Block:
+    reason = diagnosis.reason
+    assert reason is not None
+    lines = ["*Reason from the platform*"]
+    if reason.structured:
+        for key, value in (("details", reason.details), ("reason", reason.reason), ("code", reason.code)):
+            if value:
+                lines.append(f"• {key}: `{escape(truncate(value, 300))}`")
+        lines += [f"• {escape(k)}: `{escape(truncate(v, 300))}`" for k, v in list(reason.extra.items())[:5]]
+    else:
+        lines.append(code_block(reason.raw))
+    if diagnosis.details and diagnosis.details != reason.details:
+        lines.append(f"• details field: `{escape(truncate(diagnosis.details, 300))}`")
+    return section("\n".join(lines))
+
+
+def diagnosis_text(diagnosis: Diagnosis) -> str:
+    """One-line fallback text for notifications and screen readers."""
+    if diagnosis.code is not None:
+        return f"Failure {diagnosis.code.code} {diagnosis.code.name}: {diagnosis.code.title}"
+    if diagnosis.code_raw is not None:
+        return f"Failure code {diagnosis.code_raw} (not in the catalog)"
+    if diagnosis.reason is not None:
+        return "Failure reason: " + truncate(diagnosis.reason.raw, 200)
+    return "Failure explained"

@@ -1,0 +1,145 @@
+"""A fake Slack Web API (and response_url endpoint) on 127.0.0.1, recording what the bot sent."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+BOT_USER_ID = "UBIRDWATCH"
+BOT_ID = "BBIRDWATCH"
+TEAM_ID = "T0TEAM"
+
+
+@dataclass
+class SlackCall:
+    method: str
+    body: dict[str, Any]
+
+
+@dataclass
+class _Failure:
+    status: int
+    error: str
+    retry_after: int | None
+    times: int
+
+
+@dataclass
+class FakeSlack:
+    """Answers the Web API methods birdwatch uses; ``calls`` holds every request in order."""
+
+    calls: list[SlackCall] = field(default_factory=list)
+    _failures: dict[str, list[_Failure]] = field(default_factory=lambda: defaultdict(list))
+    _runner: web.AppRunner | None = None
+    _changed: asyncio.Condition | None = None
+    port: int = 0
+    _next_ts: float = field(default_factory=lambda: float(int(time.time())))
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.url}/api/"
+
+    def response_url(self, token: str = "cmd") -> str:
+        return f"{self.url}/response/{token}"
+
+    def fail_next(
+        self, method: str, *, status: int = 429, error: str = "ratelimited", retry_after: int | None = 1, times: int = 1
+    ) -> None:
+        self._failures[method].append(_Failure(status, error, retry_after, times))
+
+    def of(self, method: str) -> list[dict[str, Any]]:
+        return [c.body for c in self.calls if c.method == method]
+
+    async def wait_for(self, method: str, count: int = 1, timeout: float = 5.0) -> list[dict[str, Any]]:
+        """Wait until at least ``count`` calls of ``method`` arrived (bot work runs in the background)."""
+        assert self._changed is not None
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: len(self.of(method)) >= count), timeout)
+        return self.of(method)
+
+    async def __aenter__(self) -> FakeSlack:
+        self._changed = asyncio.Condition()
+        app = web.Application()
+        app.router.add_post("/api/{method}", self._api)
+        app.router.add_post("/response/{token}", self._response)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+    async def _record(self, method: str, body: dict[str, Any]) -> None:
+        assert self._changed is not None
+        async with self._changed:
+            self.calls.append(SlackCall(method, body))
+            self._changed.notify_all()
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        body = await _read_body(request)
+        await self._record(method, body)
+        pending = self._failures.get(method)
+        if pending:
+            failure = pending[0]
+            failure.times -= 1
+            if failure.times <= 0:
+                pending.pop(0)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        return web.json_response(self._answer(method, body))
+
+    async def _response(self, request: web.Request) -> web.Response:
+        body = await _read_body(request)
+        body["_token"] = request.match_info["token"]
+        await self._record("response_url", body)
+        return web.Response(text="ok")
+
+    def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {
+                "ok": True,
+                "url": "https://acme.slack.com/",
+                "team": "Acme",
+                "user": "birdwatch",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
+        if method in ("chat.postMessage", "chat.postEphemeral"):
+            self._next_ts += 1
+            return {
+                "ok": True,
+                "channel": body.get("channel"),
+                "ts": f"{self._next_ts:.6f}",
+                "message": {"text": body.get("text", "")},
+            }
+        return {"ok": True}
+
+
+async def _read_body(request: web.Request) -> dict[str, Any]:
+    raw = await request.text()
+    if request.content_type == "application/json":
+        data = json.loads(raw or "{}")
+        return data if isinstance(data, dict) else {"_": data}
+    body: dict[str, Any] = dict(parse_qsl(raw))
+    for key in ("blocks", "attachments"):
+        if isinstance(body.get(key), str):
+            body[key] = json.loads(body[key])
+    return body
