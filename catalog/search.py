@@ -84,18 +84,46 @@ class _Document:
     phrases: list[str]
     weight: float = 1.0
 
-    def score(self, query_tokens: list[str], phrase: str) -> tuple[float, float]:
-        """(coverage, score): share of query words found, and how strongly."""
-        total, found = 0.0, 0
+
+class _WordIndex:
+    """Inverted index: word -> the documents holding it, with the heaviest field weight it has there."""
+
+    def __init__(self, documents: list[_Document]) -> None:
+        self.documents = documents
+        self._postings: dict[str, dict[int, float]] = {}
+        for number, doc in enumerate(documents):
+            for weight, words in doc.fields:
+                for word in words:
+                    posting = self._postings.setdefault(word, {})
+                    posting[number] = max(weight, posting.get(number, 0.0))
+        self._similar: dict[str, tuple[str, ...]] = {}
+
+    def similar_words(self, token: str) -> tuple[str, ...]:
+        # Scanning the vocabulary costs about a millisecond, so each distinct token pays it once.
+        if token not in self._similar:
+            if len(self._similar) > 10_000:
+                self._similar.clear()
+            self._similar[token] = tuple(word for word in self._postings if _same_word(token, word))
+        return self._similar[token]
+
+    def rank(self, query_tokens: list[str], phrase: str) -> list[tuple[float, float, _Document]]:
+        """(coverage, score, document) for every document matching at least one query word."""
+        best: dict[int, dict[str, float]] = {}
         for token in query_tokens:
-            best = max((w for w, words in self.fields if any(_same_word(token, x) for x in words)), default=0.0)
-            total += best
-            found += best > 0
-        if len(query_tokens) > 1 and any(phrase in p for p in self.phrases):
-            total += _PHRASE_BONUS
-        elif len(query_tokens) == 1 and phrase in self.phrases:
-            total += _PHRASE_BONUS / 2
-        return (found / len(query_tokens), total * self.weight)
+            for word in self.similar_words(token):
+                for number, weight in self._postings[word].items():
+                    per_token = best.setdefault(number, {})
+                    per_token[token] = max(weight, per_token.get(token, 0.0))
+        ranked = []
+        for number, per_token in best.items():
+            doc = self.documents[number]
+            total = sum(per_token.values())
+            if len(query_tokens) > 1 and any(phrase in p for p in doc.phrases):
+                total += _PHRASE_BONUS
+            elif len(query_tokens) == 1 and phrase in doc.phrases:
+                total += _PHRASE_BONUS / 2
+            ranked.append((len(per_token) / len(query_tokens), total * doc.weight, doc))
+        return ranked
 
 
 @dataclass
@@ -103,11 +131,11 @@ class Explainer:
     """Answers queries against one catalog; build once, ask many times."""
 
     catalog: Catalog
-    _documents: list[_Document] = field(init=False)
+    _index: _WordIndex = field(init=False)
     _names: dict[str, Match] = field(init=False)
 
     def __post_init__(self) -> None:
-        self._documents = self._build_documents()
+        self._index = _WordIndex(self._build_documents())
         self._names = {}
         for code in self.catalog.data.codes:
             for name in (code.name, *code.aliases):
@@ -247,11 +275,7 @@ class Explainer:
         if not query_tokens:
             return None
         phrase = " ".join(_TOKEN.findall(text.lower()))
-        scored = []
-        for doc in self._documents:
-            coverage, score = doc.score(query_tokens, phrase)
-            if coverage >= 0.5 and score > 0:
-                scored.append((coverage, score, doc))
+        scored = [item for item in self._index.rank(query_tokens, phrase) if item[0] >= 0.5 and item[1] > 0]
         if not scored:
             return None
         scored.sort(key=lambda item: (item[0], item[1]), reverse=True)

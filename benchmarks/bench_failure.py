@@ -1,0 +1,133 @@
+"""``/failure 15011`` end to end over loopback HTTP, beside a bare Bolt app that only acknowledges.
+
+Run: .venv/bin/python -m benchmarks.bench_failure
+Each server runs in its own process (the load generator in this one); both talk to a local fake
+Slack Web API for ``auth.test``. Prints p50/p99 latency and throughput, sequential and at 32 clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+
+from aiohttp import web
+
+from benchmarks.common import BOT_TOKEN, HEADER, free_port, run, run_load, start_process, wait_until_up
+from tests.fakes.fake_slack import FakeSlack
+from tests.slack_requests import SIGNING_SECRET, command_body
+
+SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "2000"))
+CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "6000"))
+CLIENTS = 32
+
+
+def serve_birdwatch(port: int, slack_api: str) -> None:
+    from bot.app import build_runtime
+    from bot.server import create_web_app
+    from bot.settings import Settings
+
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=slack_api,  # type: ignore[arg-type]
+        log_level="WARNING",
+    )
+    web.run_app(create_web_app(build_runtime(settings)), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def serve_bare_bolt(port: int, slack_api: str) -> None:
+    """Bolt's AsyncApp with default settings, served by its own aiohttp server; the listener only acks."""
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=slack_api), signing_secret=SIGNING_SECRET)
+
+    async def acknowledge(ack: AsyncAck) -> None:
+        await ack()
+
+    app.command("/failure")(acknowledge)
+    web.run_app(app.web_app(path="/slack/events"), host="127.0.0.1", port=port, print=None, access_log=None)
+
+
+def _body(slack: FakeSlack) -> str:
+    return command_body("/failure", "15011", response_url=slack.response_url())
+
+
+def _answered(status: int, payload: bytes) -> bool:
+    return status == 200 and b"INVALID_SPAM" in payload
+
+
+def _acked(status: int, payload: bytes) -> bool:
+    return status == 200
+
+
+async def main() -> None:
+    async with FakeSlack() as slack:
+        body = _body(slack)
+        servers = {}
+        for name, target in (
+            ("birdwatch /failure 15011", serve_birdwatch),
+            ("bare Bolt AsyncApp, ack only", serve_bare_bolt),
+        ):
+            port = free_port()
+            servers[name] = (start_process(target, port, slack.api_url), f"http://127.0.0.1:{port}/slack/events")
+        for _, url in servers.values():
+            await wait_until_up(url.replace("/slack/events", "/"))
+        results = []
+        for name, (_, url) in servers.items():
+            check = _answered if name.startswith("birdwatch") else _acked
+            # Warm up: the first request pays for auth.test and imports.
+            await run_load(
+                name,
+                url,
+                lambda _: (body, "application/x-www-form-urlencoded"),
+                requests=50,
+                concurrency=1,
+                check=check,
+            )
+            results.append(
+                await run_load(
+                    f"{name} (1 client)",
+                    url,
+                    lambda _: (body, "application/x-www-form-urlencoded"),
+                    requests=SEQUENTIAL,
+                    concurrency=1,
+                    check=check,
+                )
+            )
+            results.append(
+                await run_load(
+                    f"{name} ({CLIENTS} clients)",
+                    url,
+                    lambda _: (body, "application/x-www-form-urlencoded"),
+                    requests=CONCURRENT,
+                    concurrency=CLIENTS,
+                    check=check,
+                )
+            )
+        for process, _ in servers.values():
+            process.terminate()
+    print(HEADER)
+    for result in results:
+        print(result.row())
+    ours, bare = results[0], results[2]
+    print(f"\np50 ratio (bare Bolt / birdwatch, 1 client): {bare.percentile(50) / ours.percentile(50):.1f}x")
+    print(
+        json.dumps(
+            {
+                r.name: {
+                    "p50": round(r.percentile(50), 3),
+                    "p99": round(r.percentile(99), 3),
+                    "rps": round(r.throughput),
+                    "errors": r.errors,
+                }
+                for r in results
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    run(main)
