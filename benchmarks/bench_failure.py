@@ -7,7 +7,6 @@ Slack Web API for ``auth.test``. Prints p50/p99 latency and throughput, sequenti
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 
