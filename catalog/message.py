@@ -6,8 +6,9 @@ everything but the id as optional: a message that arrives in a new shape is stil
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -92,3 +93,46 @@ class Message(_Tolerant):
     @property
     def final(self) -> bool:
         return self.status in FAILED_STATUSES or self.status == "delivered"
+
+
+LookupErrorKind = Literal[
+    "unauthorized", "forbidden", "not_found", "rate_limited", "unavailable", "timeout", "malformed", "bad_request"
+]
+DETAIL_LIMIT = 300
+_KIND_TEXT: dict[str, str] = {
+    "unauthorized": "Bird rejected the access key",
+    "forbidden": "the access key may not read this",
+    "not_found": "Bird has no such message",
+    "rate_limited": "Bird is limiting the request rate",
+    "unavailable": "Bird is unavailable",
+    "timeout": "Bird did not answer in time",
+    "malformed": "Bird sent a response birdwatch cannot read",
+    "bad_request": "Bird rejected the request",
+}
+
+
+class BirdError(Exception):
+    """A message lookup failed; ``kind`` tells the caller which explanation to give."""
+
+    def __init__(self, kind: LookupErrorKind, *, status: int | None = None, detail: str | None = None) -> None:
+        super().__init__(kind)
+        self.kind: LookupErrorKind = kind
+        self.status = status
+        self.detail = detail[:DETAIL_LIMIT] if detail else None
+
+    def __str__(self) -> str:
+        text = f"Bird API: {_KIND_TEXT[self.kind]}"
+        if self.status is not None:
+            text += f" (HTTP {self.status})"
+        if self.detail:
+            text += f": {self.detail}"
+        return text
+
+
+@dataclass(frozen=True)
+class FoundMessage:
+    """A message and the channel that holds it; ``from_cache`` when no request was made for it."""
+
+    message: Message
+    channel_id: str
+    from_cache: bool

@@ -1,0 +1,342 @@
+"""Which Bird workspaces birdwatch may query, with which key and for whom; read once at start-up.
+
+Two ways to configure it:
+
+* No file (the simplest setup): ``BIRD_ACCESS_KEY`` is used for any workspace id a user types, and
+  ``BIRD_WORKSPACE_ID``, when set, is the default workspace of every Slack channel.
+* A TOML file named by ``BIRDWATCH_CONFIG`` that lists the workspaces (``[[workspace]]``), each with the
+  name of the environment variable holding its key, plus ``[privacy]`` and ``[enrichment]`` settings.
+  A file without ``[[workspace]]`` entries only sets those, and the workspaces come from the environment
+  as without a file. ``BIRD_WORKSPACE_ID``, when set, must name one of the listed workspaces.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from bot.settings import Settings
+
+WORKSPACE_ID_ENV = "BIRD_WORKSPACE_ID"
+
+_ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
+_SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
+
+
+class ConfigError(Exception):
+    """The workspace configuration cannot start the bot; the message names every problem, never a secret."""
+
+
+# --- the configuration the bot uses -------------------------------------------------------------
+
+
+class WorkspaceConfig(BaseModel):
+    """A Bird workspace birdwatch can query."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    aliases: tuple[str, ...] = ()
+    access_key: SecretStr
+    allowed_users: frozenset[str] = frozenset()  # empty: everyone
+    channels: frozenset[str] = frozenset()  # Slack channels whose default workspace this is
+
+    @property
+    def label(self) -> str:
+        """How to name the workspace to people: its first alias, else its id."""
+        return self.aliases[0] if self.aliases else self.id
+
+    def allows(self, user_id: str) -> bool:
+        """Whether this Slack user may query the workspace."""
+        return not self.allowed_users or user_id in self.allowed_users
+
+
+class EnrichmentConfig(BaseModel):
+    """Where birdwatch adds explanations to alerts on its own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    all_channels: bool = True
+    channels: frozenset[str] = frozenset()
+    repeat_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+
+class BirdwatchConfig(BaseModel):
+    """Every workspace birdwatch knows and the rules for using them."""
+
+    model_config = ConfigDict(frozen=True)
+
+    workspaces: tuple[WorkspaceConfig, ...] = ()
+    show_details: bool = True
+    enrichment: EnrichmentConfig = EnrichmentConfig()
+    # Without listed workspaces: the key used for any workspace id, and the default workspace id.
+    adhoc_access_key: SecretStr | None = None
+    default_workspace_id: str | None = None
+
+    @property
+    def configured(self) -> bool:
+        """Whether any workspace can be queried at all; if not, callers say "not configured"."""
+        return bool(self.workspaces) or self.adhoc_access_key is not None
+
+    def resolve(self, name_or_id: str) -> WorkspaceConfig | None:
+        """The workspace with this id or alias (both case-insensitive), or None."""
+        wanted = name_or_id.strip().lower()
+        canonical = _canonical_uuid(wanted)
+        by_id = next((ws for ws in self.workspaces if ws.id == canonical), None)
+        by_alias = next((ws for ws in self.workspaces if wanted in {a.lower() for a in ws.aliases}), None)
+        if by_id or by_alias:
+            return by_id or by_alias
+        if canonical is not None and self.adhoc_access_key is not None:
+            return WorkspaceConfig(id=canonical, access_key=self.adhoc_access_key)
+        return None
+
+    def default_for_channel(self, slack_channel_id: str) -> WorkspaceConfig | None:
+        """The workspace a Slack channel queries when the user names none."""
+        for workspace in self.workspaces:
+            if slack_channel_id in workspace.channels:
+                return workspace
+        return self.resolve(self.default_workspace_id) if self.default_workspace_id else None
+
+    def may_query(self, user_id: str, workspace: WorkspaceConfig) -> bool:
+        return workspace.allows(user_id)
+
+    def enriches(self, channel_id: str) -> bool:
+        """Whether alerts in this Slack channel get an explanation without being asked."""
+        return self.enrichment.all_channels or channel_id in self.enrichment.channels
+
+
+# --- the file -----------------------------------------------------------------------------------
+
+
+def _workspace_id(value: str) -> str:
+    canonical = _canonical_uuid(value)
+    if canonical is None:
+        raise ValueError("must be a Bird workspace id (a UUID)")
+    return canonical
+
+
+def _alias(value: str) -> str:
+    alias = value.strip()
+    if not alias or any(char.isspace() for char in alias):
+        raise ValueError(f"{value!r} is not a usable alias: it must be one word")
+    return alias
+
+
+def _env_name(value: str) -> str:
+    # Never echo the value: someone may have pasted the key itself here.
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError("must be the NAME of an environment variable (A-Z, 0-9, _), not the key itself")
+    return value
+
+
+def _slack_user(value: str) -> str:
+    if not _SLACK_USER.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a Slack user id (like U0123ABCD)")
+    return value.strip()
+
+
+def _slack_channel(value: str) -> str:
+    if not _SLACK_CHANNEL.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD; not a #name)")
+    return value.strip()
+
+
+SlackUserId = Annotated[str, AfterValidator(_slack_user)]
+SlackChannelId = Annotated[str, AfterValidator(_slack_channel)]
+
+
+class _WorkspaceEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: Annotated[str, AfterValidator(_workspace_id)]
+    aliases: list[Annotated[str, AfterValidator(_alias)]] = []
+    access_key_env: Annotated[str, AfterValidator(_env_name)]
+    allowed_users: list[SlackUserId] = []
+    channels: list[SlackChannelId] = []
+
+
+class _PrivacySection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    show_details: bool = True
+
+
+class _EnrichmentSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    all_channels: bool = True
+    channels: list[SlackChannelId] = []
+    repeat_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+
+
+class _ConfigFile(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    privacy: _PrivacySection = _PrivacySection()
+    workspace: list[_WorkspaceEntry] = []
+    enrichment: _EnrichmentSection = _EnrichmentSection()
+
+
+# --- loading ------------------------------------------------------------------------------------
+
+
+def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> BirdwatchConfig:
+    """Read the workspace configuration, or raise ConfigError naming every problem."""
+    path = settings.birdwatch_config
+    if path is None:
+        return _from_environment(settings, environ, BirdwatchConfig(), where="the environment")
+    file = _read_file(path)
+    general = BirdwatchConfig(
+        show_details=file.privacy.show_details,
+        enrichment=EnrichmentConfig(
+            all_channels=file.enrichment.all_channels,
+            channels=frozenset(file.enrichment.channels),
+            repeat_window_minutes=file.enrichment.repeat_window_minutes,
+        ),
+    )
+    problems = _enrichment_problems(file.enrichment)
+    if not file.workspace:
+        _raise_if(problems, path)
+        return _from_environment(settings, environ, general, where=str(path))
+    problems += _workspace_problems(file.workspace, environ)
+    _raise_if(problems, path)
+    config = general.model_copy(update={"workspaces": tuple(_workspace(entry, environ) for entry in file.workspace)})
+    return _with_default_workspace(config, environ, path)
+
+
+def _from_environment(
+    settings: Settings, environ: Mapping[str, str], general: BirdwatchConfig, *, where: str
+) -> BirdwatchConfig:
+    default_id = environ.get(WORKSPACE_ID_ENV, "").strip() or None
+    if default_id is None:
+        return general.model_copy(update={"adhoc_access_key": settings.bird_access_key})
+    canonical = _canonical_uuid(default_id)
+    problems: list[str] = []
+    if canonical is None:
+        problems.append(f"{WORKSPACE_ID_ENV} must be a Bird workspace id (a UUID)")
+    if settings.bird_access_key is None:
+        problems.append(f"{WORKSPACE_ID_ENV} is set but BIRD_ACCESS_KEY is not")
+    _raise_if(problems, where)
+    return general.model_copy(update={"adhoc_access_key": settings.bird_access_key, "default_workspace_id": canonical})
+
+
+def _with_default_workspace(config: BirdwatchConfig, environ: Mapping[str, str], path: Path) -> BirdwatchConfig:
+    name = environ.get(WORKSPACE_ID_ENV, "").strip()
+    if not name:
+        return config
+    workspace = config.resolve(name)
+    if workspace is None:
+        raise ConfigError(_describe(path, [f"{WORKSPACE_ID_ENV} names no [[workspace]] of the file (by id or alias)"]))
+    return config.model_copy(update={"default_workspace_id": workspace.id})
+
+
+def _read_file(path: Path) -> _ConfigFile:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"birdwatch cannot start: BIRDWATCH_CONFIG names {path}, which does not exist") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"birdwatch cannot start: cannot read {path}: {type(exc).__name__}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"birdwatch cannot start: {path} is not valid TOML: {exc}") from None
+    try:
+        return _ConfigFile.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, _validation_problems(exc))) from None
+
+
+def _workspace(entry: _WorkspaceEntry, environ: Mapping[str, str]) -> WorkspaceConfig:
+    return WorkspaceConfig(
+        id=entry.id,
+        aliases=tuple(entry.aliases),
+        access_key=SecretStr(environ[entry.access_key_env].strip()),
+        allowed_users=frozenset(entry.allowed_users),
+        channels=frozenset(entry.channels),
+    )
+
+
+def _workspace_problems(entries: list[_WorkspaceEntry], environ: Mapping[str, str]) -> list[str]:
+    problems = [
+        f"[[workspace]] {entry.id}: environment variable {entry.access_key_env} (its access key) is not set"
+        for entry in entries
+        if not environ.get(entry.access_key_env, "").strip()
+    ]
+    problems += [f"workspace id {ws_id} is listed more than once" for ws_id in _repeated(e.id for e in entries)]
+    problems += [
+        f"alias {alias!r} is used more than once" for alias in _repeated(a.lower() for e in entries for a in e.aliases)
+    ]
+    ids = {entry.id for entry in entries}
+    problems += [
+        f"[[workspace]] {entry.id}: alias {alias!r} is the id of another workspace"
+        for entry in entries
+        for alias in entry.aliases
+        if _canonical_uuid(alias) in ids - {entry.id}
+    ]
+    problems += [
+        f"Slack channel {channel} is the default channel of more than one workspace"
+        for channel in _repeated(ch for e in entries for ch in set(e.channels))
+    ]
+    return problems
+
+
+def _enrichment_problems(section: _EnrichmentSection) -> list[str]:
+    if section.all_channels and section.channels:
+        return ["[enrichment] lists channels but all_channels is true: set all_channels = false to use the list"]
+    return []
+
+
+def _validation_problems(exc: ValidationError) -> list[str]:
+    problems = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = _location(error["loc"])
+        if error["type"] == "extra_forbidden" and error["loc"][-1] == "access_key":
+            problems.append(f"{where}: keep the key out of the file; name its environment variable in access_key_env")
+        elif error["type"] == "extra_forbidden":
+            problems.append(f"{where}: unknown setting")
+        elif error["type"] == "missing":
+            problems.append(f"{where}: is required")
+        else:
+            problems.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    return problems
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    """``("workspace", 0, "aliases", 1)`` as ``[[workspace]] #1: aliases[1]`` (workspaces counted from 1)."""
+    parts = list(loc)
+    if len(parts) >= 2 and parts[0] == "workspace" and isinstance(parts[1], int):
+        head, parts = f"[[workspace]] #{parts[1] + 1}", parts[2:]
+    elif parts and parts[0] in ("privacy", "enrichment") and len(parts) > 1:
+        head, parts = f"[{parts[0]}]", parts[1:]
+    else:
+        return "".join(f"[{part}]" if isinstance(part, int) else str(part) for part in parts)
+    rest = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in parts).lstrip(".")
+    return f"{head} {rest}" if rest else head
+
+
+def _raise_if(problems: list[str], where: Path | str) -> None:
+    if problems:
+        raise ConfigError(_describe(where, problems))
+
+
+def _describe(where: Path | str, problems: list[str]) -> str:
+    return f"birdwatch cannot start; fix {where}:\n" + "\n".join(f"  - {problem}" for problem in problems)
+
+
+def _repeated(values: Iterable[str]) -> list[str]:
+    return [value for value, count in Counter(values).items() if count > 1]
+
+
+def _canonical_uuid(value: Any) -> str | None:
+    try:
+        return str(uuid.UUID(str(value).strip()))
+    except ValueError:
+        return None
