@@ -1,0 +1,126 @@
+"""bot.state: claims, mutes, expiry and the size bound of the in-memory store."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.state import MemoryStateStore, Mute, StateStore
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_700_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> MemoryStateStore:
+    return MemoryStateStore(clock=clock)
+
+
+def test_satisfies_the_protocol(store: MemoryStateStore) -> None:
+    usable: StateStore = store  # checked by mypy when tests are type-checked
+    assert usable is store
+
+
+class TestClaim:
+    async def test_first_claim_wins(self, store: MemoryStateStore) -> None:
+        assert await store.claim("event:Ev1", ttl=600)
+        assert not await store.claim("event:Ev1", ttl=600)
+        assert await store.claim("event:Ev2", ttl=600)
+
+    async def test_claim_expires_after_ttl(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        assert await store.claim("reply:C1:1.0:15011", ttl=60)
+        clock.now += 59.9
+        assert not await store.claim("reply:C1:1.0:15011", ttl=60)
+        clock.now += 0.1
+        assert await store.claim("reply:C1:1.0:15011", ttl=60)
+
+    async def test_a_refused_claim_does_not_extend_the_first(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        assert await store.claim("k", ttl=10)
+        clock.now += 5
+        assert not await store.claim("k", ttl=100)
+        clock.now += 5
+        assert await store.claim("k", ttl=10)
+
+    async def test_concurrent_claims_have_one_winner(self, store: MemoryStateStore) -> None:
+        results = await asyncio.gather(*(store.claim("same", ttl=60) for _ in range(50)))
+        assert results.count(True) == 1
+
+    @pytest.mark.parametrize("ttl", [0, -1])
+    async def test_ttl_must_be_positive(self, store: MemoryStateStore, ttl: float) -> None:
+        with pytest.raises(ValueError, match="ttl"):
+            await store.claim("k", ttl=ttl)
+
+
+class TestMute:
+    async def test_set_and_get(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        await store.set_mute("C1", "15011", until=clock.now + 3600, by="U1")
+        assert await store.get_mute("C1", "15011") == Mute("C1", "15011", clock.now + 3600, "U1")
+        assert await store.get_mute("C1", "14001") is None
+        assert await store.get_mute("C2", "15011") is None
+
+    async def test_mute_expires(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        await store.set_mute("C1", "15011", until=clock.now + 60, by="U1")
+        clock.now += 59
+        assert await store.get_mute("C1", "15011") is not None
+        clock.now += 1
+        assert await store.get_mute("C1", "15011") is None
+
+    async def test_later_mute_replaces_earlier(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        await store.set_mute("C1", "15011", until=clock.now + 60, by="U1")
+        await store.set_mute("C1", "15011", until=clock.now + 7200, by="U2")
+        clock.now += 120
+        assert await store.get_mute("C1", "15011") == Mute("C1", "15011", clock.now - 120 + 7200, "U2")
+
+    async def test_until_in_the_past_lifts_the_mute(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        await store.set_mute("C1", "15011", until=clock.now + 60, by="U1")
+        await store.set_mute("C1", "15011", until=clock.now, by="U2")
+        assert await store.get_mute("C1", "15011") is None
+
+    async def test_mutes_and_claims_do_not_collide(self, store: MemoryStateStore, clock: FakeClock) -> None:
+        await store.set_mute("C1", "15011", until=clock.now + 60, by="U1")
+        assert await store.claim("C1", ttl=60)
+        assert await store.get_mute("C1", "15011") is not None
+
+
+class TestBoundedSize:
+    async def test_oldest_claims_are_evicted_when_full(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=3, clock=clock)
+        for key in "abcd":
+            assert await store.claim(key, ttl=60)
+        assert len(store) == 3
+        assert await store.claim("a", ttl=60)  # evicted, so claimable again
+        assert not await store.claim("d", ttl=60)
+
+    async def test_expired_claims_go_before_live_ones(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=3, clock=clock)
+        assert await store.claim("long", ttl=600)
+        assert await store.claim("short", ttl=1)
+        assert await store.claim("b", ttl=600)
+        clock.now += 2
+        assert await store.claim("c", ttl=600)
+        assert not await store.claim("long", ttl=600)
+
+    async def test_many_keys_stay_within_the_bound(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=1_000, max_mutes=10, clock=clock)
+        for i in range(5_000):
+            await store.claim(f"k{i}", ttl=60)
+            await store.set_mute(f"C{i}", "15011", until=clock.now + 60, by="U1")
+        assert len(store) <= 1_010
+
+    async def test_a_claim_flood_does_not_evict_mutes(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=10, clock=clock)
+        await store.set_mute("C1", "15011", until=clock.now + 60, by="U1")
+        for i in range(100):
+            await store.claim(f"k{i}", ttl=60)
+        assert await store.get_mute("C1", "15011") is not None

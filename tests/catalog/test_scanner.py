@@ -1,0 +1,329 @@
+"""catalog.scanner: what counts as a code, platform code or message id in free text."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from catalog.loader import Catalog
+from catalog.models import CatalogData
+from catalog.scanner import Hit, scan
+
+MESSAGE_ID = "0d7b6c1e-5f3a-4c2b-9e8d-7a6b5c4d3e2f"
+OTHER_ID = "9f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f"
+
+
+def _code(code: int, name: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
+    return {
+        "code": code,
+        "name": name,
+        "aliases": list(aliases),
+        "title": "t",
+        "meaning": "m",
+        "causes": ["c"],
+        "actions": ["a"],
+        "retry": "never",
+        "retry_note": "r",
+        "owners": ["your_team"],
+        "docs_url": "https://example.com/codes",
+    }
+
+
+def _source(name: str, aliases: tuple[str, ...], table: str | None) -> dict[str, Any]:
+    return {
+        "name": name,
+        "aliases": list(aliases),
+        "title": "t",
+        "what_failed": "w",
+        "stage": "after_handoff",
+        "code_table": table,
+        "code_note": "n",
+        "docs_url": "https://example.com/sources",
+    }
+
+
+def _platform_code(table: str, code: str) -> dict[str, Any]:
+    return {
+        "table": table,
+        "code": code,
+        "name": "n",
+        "meaning": "m",
+        "fix": ["f"],
+        "retry": "never",
+        "confidence": "platform",
+    }
+
+
+def make_catalog() -> Catalog:
+    """A small catalog with just what these tests need (the real data is still being written)."""
+    families = [{"prefix": p, "name": "f", "meaning": "m", "usual_owners": ["your_team"]} for p in (14, 15)]
+    data = {
+        "families": families,
+        "codes": [
+            _code(15011, "INVALID_SPAM", ("SPAM_FILTERED",)),
+            _code(14001, "EXAMPLE_REJECTED", ("EXPIRED",)),
+        ],
+        "sources": [
+            _source("whatsapp", ("wa", "whatsapp-cloud"), "whatsapp-cloud"),
+            _source("sms-messagebird", ("sms messagebird",), "gsm-map"),
+            _source("email", (), None),
+        ],
+        "tables": [
+            {"id": "whatsapp-cloud", "name": "WhatsApp", "docs_url": "https://example.com/wa"},
+            {"id": "gsm-map", "name": "GSM MAP", "docs_url": "https://example.com/gsm"},
+        ],
+        "platform_codes": [
+            _platform_code("whatsapp-cloud", "131047"),
+            _platform_code("whatsapp-cloud", "131026"),
+            _platform_code("gsm-map", "34"),
+            _platform_code("gsm-map", "21-1"),
+        ],
+        "statuses": [],
+    }
+    return Catalog(CatalogData.model_validate(data))
+
+
+CATALOG = make_catalog()
+
+
+def keys(text: str, *, from_integration: bool = False, limit: int = 20) -> list[str]:
+    return [hit.key for hit in scan(CATALOG, text, from_integration=from_integration, limit=limit)]
+
+
+class TestFalseAlarmRule:
+    def test_human_mentioning_a_number_is_not_an_alert(self) -> None:
+        assert keys("order 15011 shipped") == []
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "getting failure 15011 on whatsapp",
+            "15011 errors since noon",
+            "Bird says code 15011",
+            "status=delivery_failed 15011",
+            "errorCode: 15011",
+            "MessageBird rejected it with 15011",
+            "15011 FAILED",
+        ],
+    )
+    def test_human_with_an_alert_word_nearby(self, text: str) -> None:
+        assert keys(text) == ["15011"]
+
+    def test_alert_word_too_far_away(self) -> None:
+        assert keys("failure " + "x " * 40 + "order 15011 shipped") == []
+
+    @pytest.mark.parametrize("text", ["15011 was delivered", "birdseed 15011", "failover 15011"])
+    def test_look_alike_words_are_not_alert_words(self, text: str) -> None:
+        assert keys(text) == []
+
+    def test_integration_needs_no_alert_word(self) -> None:
+        assert keys("15011", from_integration=True) == ["15011"]
+
+    def test_specific_forms_count_without_context(self) -> None:
+        text = f"INVALID_SPAM, whatsapp 131047, message {MESSAGE_ID}"
+        assert keys(text) == ["15011", "whatsapp:131047", MESSAGE_ID]
+
+
+class TestCodes:
+    def test_unknown_codes_are_ignored(self) -> None:
+        assert keys("failure 15012 and 99999", from_integration=True) == []
+
+    @pytest.mark.parametrize(
+        "text",
+        ["115011", "150111", "x15011", "15011x", "15011.5", "1.15011", "2024-15011", "15011-2024", "ref_15011"],
+    )
+    def test_codes_must_stand_alone(self, text: str) -> None:
+        assert keys(f"failure {text}", from_integration=True) == []
+
+    @pytest.mark.parametrize("text", ["(15011)", "code=15011.", "ERR-15011", "#15011", '"code":15011', "15011,"])
+    def test_codes_in_punctuation(self, text: str) -> None:
+        assert keys(text, from_integration=True) == ["15011"]
+
+    def test_full_width_digits_are_not_codes(self) -> None:
+        assert keys("failure １５０１１", from_integration=True) == []
+
+
+class TestNames:
+    @pytest.mark.parametrize(
+        "text", ["INVALID_SPAM", "invalid_spam", "Invalid_Spam", "SPAM_FILTERED", "`INVALID_SPAM`"]
+    )
+    def test_names_and_aliases_any_case(self, text: str) -> None:
+        assert keys(f"we see {text} today") == ["15011"]
+
+    def test_name_inside_a_longer_identifier_is_not_a_name(self) -> None:
+        assert keys("ERR_INVALID_SPAM_V2") == []
+
+    def test_one_word_alias_needs_upper_case_and_context(self) -> None:
+        assert keys("my passport expired") == []
+        assert keys("EXPIRED") == []
+        assert keys("delivery EXPIRED") == ["14001"]
+        assert keys("EXPIRED", from_integration=True) == ["14001"]
+
+    def test_name_and_code_dedupe_to_one_hit(self) -> None:
+        assert scan(CATALOG, "INVALID_SPAM (15011)", from_integration=True) == [Hit("code", "15011", "15011")]
+
+
+class TestPlatformCodes:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "whatsapp 131047",
+            "WhatsApp: 131047",
+            "source: whatsapp, code: 131047",
+            '"source":{"name":"whatsapp","code":"131047"}',
+            "Source\nwhatsapp\nSource code\n131047",
+            "wa 131047",
+            "whatsapp-cloud error 131047",
+            "`whatsapp` / `131047`",
+        ],
+    )
+    def test_source_then_code(self, text: str) -> None:
+        assert scan(CATALOG, text, from_integration=False) == [
+            Hit("platform_code", "whatsapp:131047", "whatsapp 131047")
+        ]
+
+    def test_hyphenated_and_multi_word_aliases(self) -> None:
+        assert keys("sms-messagebird 34") == ["sms-messagebird:34"]
+        assert keys("SMS MessageBird returned 34") == ["sms-messagebird:34"]
+        assert keys("sms-messagebird 21-1") == ["sms-messagebird:21-1"]
+
+    def test_code_not_in_that_sources_table(self) -> None:
+        assert keys("whatsapp 34") == []
+        assert keys("sms-messagebird 131047") == []
+
+    def test_source_without_code_table(self) -> None:
+        assert keys("email 34") == []
+
+    def test_only_the_first_number_after_the_source(self) -> None:
+        assert keys("whatsapp 2 messages with 131047") == []
+
+    def test_code_too_far_from_the_source(self) -> None:
+        assert keys("whatsapp" + " " * 41 + "131047") == []
+        assert keys("whatsapp" + " " * 40 + "131047") == ["whatsapp:131047"]
+
+    def test_code_before_source_is_not_recognised(self) -> None:
+        assert keys("131047 from whatsapp") == []
+
+    def test_bird_code_after_a_source_is_still_a_code(self) -> None:
+        assert keys('{"failure":{"source":{"name":"whatsapp"},"code":15011}}') == ["15011"]
+
+    def test_alias_as_part_of_a_word(self) -> None:
+        assert keys("wax 131047") == []
+        assert keys("swa 131047") == []
+
+
+class TestMessageIds:
+    @pytest.mark.parametrize(
+        "label",
+        ["message ", "msg:", "messageId=", "message_id: ", "Message ID ", '"messageId": "', "/messages/", "msg "],
+    )
+    def test_labelled_uuid(self, label: str) -> None:
+        assert keys(f"{label}{MESSAGE_ID}") == [MESSAGE_ID]
+
+    def test_upper_case_uuid_is_keyed_in_lower_case(self) -> None:
+        assert scan(CATALOG, f"message {MESSAGE_ID.upper()}", from_integration=False) == [
+            Hit("message_id", MESSAGE_ID, MESSAGE_ID)
+        ]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            MESSAGE_ID,
+            f"trace_id {MESSAGE_ID}",
+            f"request id: {MESSAGE_ID}",
+            f"message failed, trace id {MESSAGE_ID}",
+            f"message {'.' * 31}{MESSAGE_ID}",
+        ],
+    )
+    def test_unlabelled_or_otherwise_labelled(self, text: str) -> None:
+        assert keys(text, from_integration=True) == []
+
+    def test_bird_message_url(self) -> None:
+        url = f"https://app.bird.com/workspaces/{OTHER_ID}/channels/{OTHER_ID[::-1]}/messages/{MESSAGE_ID}"
+        assert keys(url) == [MESSAGE_ID]
+
+    def test_a_label_labels_only_the_next_uuid(self) -> None:
+        assert keys(f"message {MESSAGE_ID} {OTHER_ID}") == [MESSAGE_ID]
+
+    def test_not_part_of_a_longer_hex_run(self) -> None:
+        assert keys(f"message a{MESSAGE_ID}") == []
+        assert keys(f"message {MESSAGE_ID}0") == []
+
+
+class TestOrderAndLimit:
+    def test_distinct_hits_in_order_of_first_appearance(self) -> None:
+        text = f"msg {MESSAGE_ID} code 14001, whatsapp 131047, 15011, INVALID_SPAM, 14001, message {MESSAGE_ID.upper()}"
+        assert keys(text) == [MESSAGE_ID, "14001", "whatsapp:131047", "15011"]
+
+    def test_limit(self) -> None:
+        text = "failure 15011 14001 whatsapp 131047"
+        assert keys(text, limit=2) == ["15011", "14001"]
+        assert keys(text, limit=0) == []
+
+    def test_empty_catalog(self) -> None:
+        empty = Catalog(CatalogData(families=[], codes=[], sources=[], tables=[], platform_codes=[], statuses=[]))
+        assert scan(empty, "failure 15011 whatsapp 131047", from_integration=True) == []
+        assert scan(empty, f"message {MESSAGE_ID}", from_integration=False) == [
+            Hit("message_id", MESSAGE_ID, MESSAGE_ID)
+        ]
+
+
+class TestBoundedCost:
+    def test_scans_40_kb_quickly(self) -> None:
+        rng = random.Random(7)
+        words = ["failure", "order", "whatsapp", "131047", "15011", "2024-11-05", "v1.2.3", "message", MESSAGE_ID, "<"]
+        text = " ".join(rng.choice(words) for _ in range(10_000))[:40_000]
+        best = min(_timed(lambda: scan(CATALOG, text, from_integration=False, limit=10_000)) for _ in range(3))
+        assert best < 0.04  # under 1 ms per KB; typically ~0.3 ms per KB
+
+    @pytest.mark.parametrize("text", ["<" * 100_000, "1" * 100_000, "1-" * 50_000, "a_" * 50_000, "whatsapp " * 20_000])
+    def test_pathological_text(self, text: str) -> None:
+        best = min(_timed(lambda: scan(CATALOG, text, from_integration=False)) for _ in range(3))
+        assert best < 0.1
+
+    def test_text_beyond_the_cap_is_ignored(self) -> None:
+        assert keys(" " * 100_000 + "15011", from_integration=True) == []
+
+
+def _timed(action: Any) -> float:
+    # CPU time, so other processes on a shared CI machine don't make the test flaky.
+    start = time.process_time()
+    action()
+    return time.process_time() - start
+
+
+# Control characters, any plane, and lone surrogates (json.loads can produce them).
+ANY_CHAR = st.characters() | st.characters(categories=["Cs"])
+_FRAGMENTS = st.sampled_from(
+    ["15011", "14001", "whatsapp", "131047", "INVALID_SPAM", "message ", MESSAGE_ID, "-", ".", "_", "\n", "failure"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(_FRAGMENTS | st.text(ANY_CHAR, max_size=30), max_size=300).map("".join),
+    from_integration=st.booleans(),
+    limit=st.integers(-1, 5),
+)
+def test_scan_never_raises_and_keeps_its_promises(text: str, from_integration: bool, limit: int) -> None:
+    hits = scan(CATALOG, text, from_integration=from_integration, limit=limit)
+    assert len(hits) <= max(limit, 0)
+    assert len({(hit.kind, hit.key) for hit in hits}) == len(hits)
+    for hit in hits:
+        if hit.kind == "code":
+            assert int(hit.key) in CATALOG.codes
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    text=st.text(ANY_CHAR, min_size=1, max_size=1_000).map(
+        lambda sample: (sample * (10_000 // len(sample) + 1))[:10_000]  # Hypothesis can't draw 10 KB at once
+    )
+)
+def test_scan_arbitrary_10_kb_text(text: str) -> None:
+    scan(CATALOG, text, from_integration=True)
