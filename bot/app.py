@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 
+from dotenv import dotenv_values
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from catalog import Catalog, Explainer, default_catalog
-from handlers import answer_actions, failure_command
+from handlers import alert_events, answer_actions, failure_command, message_command, on_demand
+from handlers.alert_events import AlertEnricher
+from handlers.message_command import MessageLookups
+from handlers.on_demand import OnDemand
+from handlers.thread_explanations import ThreadExplanations
 
+from .bird import BirdClient
 from .settings import Settings
+from .slack_poster import ChannelPoster
+from .state import MemoryStateStore, StateStore
 from .tasks import BackgroundTasks
+from .workspaces import BirdwatchConfig, load_config
 
 
 @dataclass
@@ -20,13 +32,38 @@ class Runtime:
 
     app: AsyncApp
     explainer: Explainer
-    tasks: BackgroundTasks = field(default_factory=BackgroundTasks)
+    config: BirdwatchConfig
+    tasks: BackgroundTasks
+    bird: BirdClient
+    poster: ChannelPoster
+    store: StateStore
+
+    async def drain(self) -> None:
+        """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
+        await self.tasks.drain()
+        await self.poster.drain()
 
     async def aclose(self) -> None:
         await self.tasks.aclose()
+        await self.poster.aclose()
+        await self.bird.aclose()
 
 
-def build_runtime(settings: Settings, *, catalog: Catalog | None = None) -> Runtime:
+def read_environment(env_file: Path = Path(".env")) -> dict[str, str]:
+    """The process environment over the ``.env`` file, as Settings reads them: per-workspace keys
+    named in the config file may live in either."""
+    from_file = {k: v for k, v in dotenv_values(env_file).items() if v is not None} if env_file.is_file() else {}
+    return {**from_file, **os.environ}
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    catalog: Catalog | None = None,
+    environ: Mapping[str, str] | None = None,
+    bird: BirdClient | None = None,
+) -> Runtime:
+    config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
     client = AsyncWebClient(
@@ -40,6 +77,25 @@ def build_runtime(settings: Settings, *, catalog: Catalog | None = None) -> Runt
         # ack itself; anything slow is handed to BackgroundTasks instead of holding the request.
         process_before_response=True,
     )
+    bird = bird or BirdClient(base_url=str(settings.bird_api_url))
+    store = MemoryStateStore()
+    poster = ChannelPoster(client)
+    lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
+    explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
+
     failure_command.register(app, explainer)
     answer_actions.register(app, explainer, tasks)
-    return Runtime(app=app, explainer=explainer, tasks=tasks)
+    message_command.register(app, lookups)
+    alert_events.register(
+        app,
+        AlertEnricher(
+            explanations=explanations,
+            workspaces=config,
+            store=store,
+            poster=poster,
+            tasks=tasks,
+            repeat_window=config.enrichment.repeat_window_minutes * 60.0,
+        ),
+    )
+    on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))
+    return Runtime(app=app, explainer=explainer, config=config, tasks=tasks, bird=bird, poster=poster, store=store)

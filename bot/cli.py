@@ -22,6 +22,7 @@ from .logs import configure_logging
 from .server import create_web_app
 from .settings import Settings, SettingsError, load_settings
 from .terminal import render
+from .workspaces import ConfigError
 
 logger = logging.getLogger("birdwatch")
 
@@ -30,7 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         code: int = args.run(args)
-    except (SettingsError, CatalogError) as exc:
+    except (SettingsError, ConfigError, CatalogError) as exc:
         print(str(exc), file=sys.stderr)
         return 2
     return code

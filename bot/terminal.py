@@ -37,7 +37,7 @@ def render(answer: Answer) -> str:
         lines += ["What to do now:", *_steps(e.fix), "", f"{RETRY_LABELS[e.retry]}."]
         lines.append(f"Entry: {CONFIDENCE_LABELS[e.confidence]}.")
         if answer.usual_codes:
-            lines.append("Usually reported as: " + ", ".join(f"{c.code} {c.name}" for c in answer.usual_codes))
+            lines.append(_wrap("Usually reported as: " + ", ".join(f"{c.code} {c.name}" for c in answer.usual_codes)))
         return "\n".join(lines)
     if isinstance(answer, FamilyAnswer):
         lines = [f"{answer.family.prefix}XXX: {answer.family.name}", _wrap(answer.family.meaning), ""]
@@ -63,9 +63,9 @@ def _code(code: FailureCode, family: str) -> str:
     lines += [_wrap(f"- {c}", indent="  ") for c in code.causes]
     lines += ["", "What to do now:", *_steps(code.actions), ""]
     lines.append(_wrap(f"{RETRY_LABELS[code.retry]}: {code.retry_note}"))
-    lines.append("Who acts: " + ", ".join(OWNER_LABELS[o] for o in code.owners))
+    lines.append(_wrap("Who acts: " + ", ".join(OWNER_LABELS[o] for o in code.owners)))
     if code.related_codes or code.related_sources:
-        lines.append("Related: " + ", ".join([*map(str, code.related_codes), *code.related_sources]))
+        lines.append(_wrap("Related: " + ", ".join([*map(str, code.related_codes), *code.related_sources])))
     return "\n".join([*lines, f"Docs: {code.docs_url}"])
 
 

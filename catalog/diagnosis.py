@@ -71,9 +71,13 @@ def diagnose(
     source_entry = catalog.sources_by_alias.get(source.strip().lower()) if source else None
     platform_raw = source_code.strip() if source_code and source_code.strip() else None
     table_id = source_entry.code_table if source_entry else None
-    if platform_raw is None and parsed is not None and parsed.code:
-        platform_raw = parsed.code.strip()
-        table_id = table_id or (_REASON_SHAPE_TABLE if source_entry is None else None)
+    reason_code = parsed.code.strip() if parsed is not None and parsed.code else None
+    if platform_raw is None and reason_code:
+        platform_raw = reason_code
+    if table_id is None and source_entry is None and reason_code and platform_raw == reason_code:
+        # No known source says otherwise, and the code is the one the SMS-shaped reason carries
+        # (also when failure.source.code repeats it, as in a shared diagnosis read back).
+        table_id = _REASON_SHAPE_TABLE
     platform_entry = catalog.platform_codes.get((table_id, platform_raw)) if table_id and platform_raw else None
     effective_code = code if code is not None else (code_entry.code if code_entry else None)
     family = catalog.families.get(effective_code // 1000) if effective_code is not None else None
@@ -111,7 +115,11 @@ def time_to_failure(message: Message) -> timedelta | None:
     """How long the message lived before its last status, when Bird gave both times."""
     start: datetime | None = message.created_at
     end: datetime | None = message.last_status_at or message.updated_at
-    if start is None or end is None or end < start:
+    if start is None or end is None:
+        return None
+    if (start.tzinfo is None) != (end.tzinfo is None):
+        return None  # one time without an offset: no honest difference between them
+    if end < start:
         return None
     return end - start
 

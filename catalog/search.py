@@ -379,7 +379,9 @@ def _json_fields(text: str) -> dict[str, str | None]:
     """Pull the failure fields out of pasted JSON: a message, a webhook, a failure object, or a fragment."""
     data = _load_json_object(text)
     if data is None:
-        return {name: _unescape(m.group(1)) if (m := rx.search(text)) else None for name, rx in _JSON_FIELDS.items()}
+        return {
+            name: _text(_unescape(m.group(1))) if (m := rx.search(text)) else None for name, rx in _JSON_FIELDS.items()
+        }
     payload = data.get("payload")
     message: dict[str, Any] = payload if isinstance(payload, dict) else data
     raw_failure = message.get("failure", message if "source" in message else None)

@@ -22,6 +22,7 @@ from catalog.labels import CONFIDENCE_LABELS, OWNER_LABELS, RETRY_LABELS, STAGE_
 from catalog.models import FailureCode
 
 from .kit import (
+    MAX_BUTTON_VALUE,
     Block,
     actions,
     button,
@@ -37,18 +38,31 @@ from .kit import (
 
 ACTION_SHARE = "share_answer"
 ACTION_EXPLAIN = "explain_query"
+# Like ACTION_EXPLAIN, but always answers in a new message visible to the clicker alone.
+ACTION_MORE = "explain_more"
 MAX_LISTED_CODES = 20
 
 
-def answer_message(answer: Answer, *, shared_by: str | None = None) -> dict[str, Any]:
-    """The full reply for an answer; ``shared_by`` marks the copy posted in the channel."""
+def answer_message(answer: Answer, *, footer: str | None = None) -> dict[str, Any]:
+    """The full reply for an answer. A ``footer`` (mrkdwn the caller wrote) marks a copy visible in
+    the channel, which has no Share button."""
     blocks, text = _render(answer)
     share_query = shareable_query(answer)
-    if shared_by is not None:
-        blocks.append(context(f"Shared by <@{escape(shared_by)}> · via /failure"))
+    if footer is not None:
+        blocks.append(context(footer))
     elif share_query is not None:
         blocks.append(actions(button("Share in channel", ACTION_SHARE, share_query, style="primary")))
     return message(blocks, text)
+
+
+def shared_by(user_id: str, via: str = "/failure") -> str:
+    """The footer of an answer someone shared in the channel."""
+    return f"Shared by <@{escape(user_id)}> · via {via}"
+
+
+def asked_by(user_id: str) -> str:
+    """The footer of an answer posted where someone asked for it (a mention)."""
+    return f"Asked by <@{escape(user_id)}>"
 
 
 def shareable_query(answer: Answer) -> str | None:
@@ -66,15 +80,33 @@ def shareable_query(answer: Answer) -> str | None:
     return None
 
 
-def diagnosis_query(diagnosis: Diagnosis) -> str:
-    """Compact JSON of the raw failure fields; the explainer reads it back to the same diagnosis."""
+def diagnosis_query(diagnosis: Diagnosis) -> str | None:
+    """Compact JSON of the raw failure fields; the explainer reads it back to the same diagnosis.
+
+    It must fit a button value whole (a cut one is broken JSON), so long text is cut further until
+    the JSON, escapes included, fits; None if even that fails.
+    """
+    room = 1200
+    while True:
+        query = _diagnosis_json(diagnosis, room)
+        if len(query) <= MAX_BUTTON_VALUE:
+            return query
+        if room == 1:
+            return None
+        room = max(room // 2, 1)
+
+
+def _diagnosis_json(diagnosis: Diagnosis, room: int) -> str:
+    def cut(text: str | None, limit: int) -> str | None:
+        return truncate(text, min(limit, room)) if text else text
+
     raw: dict[str, Any] = {
-        "status": diagnosis.status_raw,
-        "reason": truncate(diagnosis.reason.raw, 1200) if diagnosis.reason else None,
-        "details": truncate(diagnosis.details, 200) if diagnosis.details else None,
+        "status": cut(diagnosis.status_raw, room),
+        "reason": cut(diagnosis.reason.raw, 1200) if diagnosis.reason else None,
+        "details": cut(diagnosis.details, 200),
         "failure": {
             "code": diagnosis.code_raw,
-            "source": {"name": diagnosis.source_raw, "code": diagnosis.platform_code_raw},
+            "source": {"name": cut(diagnosis.source_raw, room), "code": cut(diagnosis.platform_code_raw, room)},
         },
     }
     return json.dumps(raw, separators=(",", ":"), ensure_ascii=False)
@@ -93,7 +125,10 @@ def _render(answer: Answer) -> tuple[list[Block], str]:
     if isinstance(answer, FamilyAnswer):
         return _family(answer), f"{answer.family.prefix}XXX: {answer.family.name}"
     if isinstance(answer, DiagnosisAnswer):
-        return [header("Failure explained"), *diagnosis_blocks(answer.diagnosis)], diagnosis_text(answer.diagnosis)
+        code = answer.diagnosis.code
+        # diagnosis_blocks leave the code's own header out; without this the code is nowhere in the reply.
+        title = f"{code.code} {code.name}" if code is not None else "Failure explained"
+        return [header(title), *diagnosis_blocks(answer.diagnosis)], diagnosis_text(answer.diagnosis)
     if isinstance(answer, MatchesAnswer):
         return _matches(answer), f"{len(answer.matches)} catalog entries match “{answer.query}”"
     if isinstance(answer, NotFoundAnswer):

@@ -30,7 +30,8 @@ ELLIPSIS = "…"
 
 _ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
 _PARTIAL_TAIL = re.compile(r"(&[a-z]{0,4}|<[^>]*)$")
-_FENCE = re.compile(r"`{3,}")
+# A fence inside the text, or backticks at its edges that would join the block's own fences.
+_FENCE = re.compile(r"`{3,}|\A`+|`+\Z")
 
 
 def escape(text: object) -> str:
@@ -42,13 +43,16 @@ def truncate(text: str, limit: int) -> str:
     """Cut to ``limit`` characters with an ellipsis, never leaving half an entity or link."""
     if len(text) <= limit:
         return text
+    if limit < 1:
+        return ""
     cut = _PARTIAL_TAIL.sub("", text[: limit - 1])
     return cut + ELLIPSIS
 
 
 def code_block(text: str, limit: int = 1500) -> str:
     """Outside text shown verbatim in a code block; it cannot close the fence early."""
-    return "```" + truncate(escape(_FENCE.sub("ʼʼʼ", text)), limit) + "```"
+    inert = _FENCE.sub(lambda fence: "ʼ" * len(fence.group()), text)
+    return "```" + (truncate(escape(inert), limit) or " ") + "```"
 
 
 def link(url: str, label: str) -> str:

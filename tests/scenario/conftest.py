@@ -55,8 +55,8 @@ class BotUnderTest:
         return await self.post(body, headers)
 
     async def settle(self) -> None:
-        """Wait for the bot's background work (Bird lookups, posts) to finish."""
-        await self.runtime.tasks.drain()
+        """Wait for the bot's background work (Bird lookups, queued posts) to finish."""
+        await self.runtime.drain()
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def settings(fake_slack: FakeSlack) -> Settings:
 
 @pytest.fixture
 async def bot(settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[BotUnderTest]:
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, environ={})
     server = TestServer(create_web_app(runtime), host="127.0.0.1")
     await server.start_server()
     async with ClientSession() as session:

@@ -1,0 +1,40 @@
+"""Mask customer identifiers before they reach a Slack channel."""
+
+from __future__ import annotations
+
+import re
+
+MASK = "•"
+_PHONE = re.compile(r"^\+?[\d\s().-]{6,}$")
+
+
+def mask_identifier(value: str, key: str | None = None) -> str:
+    """Pick the mask by the identifier's kind: phone numbers, e-mail addresses, anything else."""
+    kind = (key or "").lower()
+    if "email" in kind or ("@" in value and "phone" not in kind):
+        return mask_email(value)
+    if "phone" in kind or _PHONE.match(value):
+        return mask_phone(value)
+    return mask_other(value)
+
+
+def mask_phone(value: str) -> str:
+    """``+31612345678`` -> ``+31 6•••• 5678``: country code and first digit, then the last four."""
+    digits = re.sub(r"\D", "", value)
+    if len(digits) < 8:
+        return MASK * 4 + digits[-2:]
+    plus = "+" if value.strip().startswith("+") else ""
+    return f"{plus}{digits[:2]} {digits[2]}{MASK * 4} {digits[-4:]}"
+
+
+def mask_email(value: str) -> str:
+    """``jane@example.com`` -> ``j•••@example.com``; the domain helps spot routing problems."""
+    local, _, domain = value.partition("@")
+    return f"{local[:1]}{MASK * 3}@{domain}" if domain else mask_other(value)
+
+
+def mask_other(value: str) -> str:
+    """Any other identifier: the first two and last two characters at most."""
+    if len(value) <= 6:
+        return MASK * len(value)
+    return f"{value[:2]}{MASK * 4}{value[-2:]}"

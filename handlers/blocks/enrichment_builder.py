@@ -1,0 +1,138 @@
+"""Block Kit for explanations in threads: compact, one short section per thing found."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from catalog.answers import Answer, CodeAnswer, PlatformCodeAnswer
+from catalog.diagnosis import Diagnosis
+from catalog.message import BirdError, FoundMessage
+
+from .failure_builder import ACTION_MORE, diagnosis_text
+from .kit import Block, actions, button, context, escape, message, section
+
+MAX_ITEMS = 5
+ACTION_MUTE = "mute_code"
+ACTION_SHARE_ITEMS = "share_items"
+MUTE_HOURS = (1, 4, 24)
+
+
+@dataclass(frozen=True)
+class CatalogItem:
+    """A code or platform code found in an alert, with its catalog answer."""
+
+    key: str
+    query: str
+    answer: Answer
+
+
+@dataclass(frozen=True)
+class MessageItem:
+    """A Bird message id found in an alert, and what looking it up gave."""
+
+    key: str
+    message_id: str
+    found: FoundMessage | None = None
+    diagnosis: Diagnosis | None = None
+    error: BirdError | None = None
+
+
+Item = CatalogItem | MessageItem
+
+
+def thread_reply(
+    items: list[Item],
+    *,
+    mutable: bool = True,
+    shareable: dict[str, Any] | None = None,
+    footer: str | None = None,
+) -> dict[str, Any]:
+    """One compact reply for everything found; ``mutable`` adds Mute here, ``shareable`` a Share
+    button, ``footer`` (mrkdwn the caller wrote) a closing context line."""
+    shown, more = items[:MAX_ITEMS], len(items) - MAX_ITEMS
+    blocks = [_section(item) for item in shown]
+    if more > 0:
+        blocks.append(context(f"+{more} more not shown: use the *Explain failure* shortcut on the alert."))
+    if footer is not None:
+        blocks.append(context(footer))
+    controls = []
+    if shareable is not None:
+        controls.append(button("Share in channel", ACTION_SHARE_ITEMS, json.dumps(shareable, separators=(",", ":"))))
+    if mutable:
+        controls += [_mute_menu(item.key) for item in shown if isinstance(item, CatalogItem)]
+    if controls:
+        blocks.append(actions(*controls))
+    return message(blocks, _fallback(shown))
+
+
+def muted_note(blocks: list[Block], key: str, user: str, until: float) -> list[Block]:
+    """The reply's blocks after a mute: that code's menu removed, and who muted it until when."""
+    kept: list[Block] = []
+    for block in blocks:
+        if block.get("type") == "actions":
+            elements = [e for e in block.get("elements", []) if e.get("action_id") != f"{ACTION_MUTE}:{key}"]
+            if not elements:
+                continue
+            block = {**block, "elements": elements}
+        kept.append(block)
+    when = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC on %b %d")
+    kept.append(context(f":no_bell: `{escape(key)}` muted in this channel by <@{escape(user)}> until {when}"))
+    fitted: list[Block] = message(kept, "")["blocks"]
+    return fitted
+
+
+def _section(item: Item) -> Block:
+    if isinstance(item, MessageItem):
+        return section(_message_line(item))
+    answer = item.answer
+    if isinstance(answer, CodeAnswer):
+        code = answer.code
+        text = f"*{code.code} {code.name}*: {escape(code.meaning)}\n*First:* {escape(code.actions[0])}"
+    elif isinstance(answer, PlatformCodeAnswer):
+        entry = answer.entry
+        text = f"*{answer.source.name} {escape(entry.code)}: {escape(entry.name)}*: {escape(entry.meaning)}"
+        text += f"\n*First:* {escape(entry.fix[0])}"
+    else:
+        text = f"*{escape(item.query)}*"
+    return section(text, accessory=button("More", ACTION_MORE, item.query))
+
+
+def _message_line(item: MessageItem) -> str:
+    head = f"*Message* `{item.message_id}`"
+    if item.error is not None:
+        return f"{head}: could not be looked up ({escape(str(item.error))}). Try `/message` later."
+    if item.found is None or item.diagnosis is None:
+        return f"{head}: no default Bird workspace for this channel; use `/message <workspace> {item.message_id}`."
+    status = item.found.message.status or "unknown"
+    if not item.found.message.failed:
+        return f"{head}: `{escape(status)}`, not a failure."
+    code = item.diagnosis.code
+    first = f"\n*First:* {escape(code.actions[0])}" if code else ""
+    return f"{head}: `{escape(status)}`. {escape(diagnosis_text(item.diagnosis))}{first}"
+
+
+def _mute_menu(key: str) -> Block:
+    return {
+        "type": "static_select",
+        "action_id": f"{ACTION_MUTE}:{key}"[:255],
+        "placeholder": {"type": "plain_text", "text": f"Mute {key} here…"[:150]},
+        "options": [
+            {"text": {"type": "plain_text", "text": f"for {hours} h"}, "value": f"{key}|{hours}"[:150]}
+            for hours in MUTE_HOURS
+        ],
+    }
+
+
+def _fallback(items: list[Item]) -> str:
+    names = []
+    for item in items:
+        if isinstance(item, MessageItem):
+            names.append(f"message {item.message_id}")
+        elif isinstance(item.answer, CodeAnswer):
+            names.append(f"{item.answer.code.code} {item.answer.code.name}")
+        else:
+            names.append(item.query)
+    return "Bird failure explained: " + ", ".join(names)

@@ -1,0 +1,158 @@
+"""``/message``: fetch a message from Bird and explain what happened to it.
+
+The command is acknowledged at once with "Looking up…"; the Bird lookup runs in the background
+and replaces that note through ``response_url``, so a slow or failing Bird never makes Slack time out.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from catalog import Catalog, diagnose_message
+from catalog.message import BirdError
+
+from .blocks.failure_builder import shared_by
+from .blocks.message_builder import (
+    ACTION_MESSAGE_DETAILS,
+    ACTION_MESSAGE_REFRESH,
+    ACTION_MESSAGE_SHARE,
+    MessageRef,
+    looking_up,
+    lookup_error,
+    message_reply,
+    refusal,
+)
+from .deps import MessageSource, Spawner, Workspace, WorkspaceDirectory
+from .message_args import MessageQuery, MessageQueryError, parse_message_query
+
+logger = logging.getLogger("birdwatch.message")
+
+NOT_CONFIGURED = (
+    "birdwatch has no Bird access key yet. Set BIRD_ACCESS_KEY (and BIRD_WORKSPACE_ID for a default workspace), "
+    "or list workspaces in the file named by BIRDWATCH_CONFIG."
+)
+# A failed lookup always takes the place of the "Looking up…" note or the message it refreshes.
+REPLACE: dict[str, Any] = {"replace_original": True}
+UNEXPECTED = "Something went wrong while looking up that message; it has been logged. Try again."
+
+
+@dataclass(frozen=True)
+class MessageLookups:
+    """Everything /message and its buttons share: resolving, checking access, fetching, answering."""
+
+    catalog: Catalog
+    bird: MessageSource
+    workspaces: WorkspaceDirectory
+    tasks: Spawner
+
+    def target(self, query: MessageQuery, channel: str, user: str) -> tuple[Workspace, MessageRef] | str:
+        """The workspace and message to fetch, or the reason not to fetch anything."""
+        if not self.workspaces.configured:
+            return NOT_CONFIGURED
+        if query.workspace is not None:
+            workspace = self.workspaces.resolve(query.workspace)
+            if workspace is None:
+                return f"I don't know a Bird workspace called `{query.workspace}`. Use its id or a configured alias."
+        else:
+            workspace = self.workspaces.default_for_channel(channel)
+            if workspace is None:
+                return "This channel has no default Bird workspace: use `/message <workspace> <message-id>`."
+        if not workspace.allows(user):
+            return f"You are not allowed to query the Bird workspace *{workspace.label}*."
+        return workspace, MessageRef(workspace.id, query.message_id, query.channel_id)
+
+    def answer(
+        self,
+        respond: AsyncRespond,
+        workspace: Workspace,
+        ref: MessageRef,
+        *,
+        fresh: bool = False,
+        reveal: bool = False,
+        footer: str | None = None,
+        **response: Any,
+    ) -> None:
+        """Fetch in the background and answer through ``response_url``; every path ends in an answer."""
+
+        async def work() -> None:
+            try:
+                found = await self.bird.get_message(
+                    workspace.id, workspace.access_key.get_secret_value(), ref.message_id, ref.channel_id, fresh=fresh
+                )
+                reply = message_reply(
+                    found,
+                    diagnose_message(self.catalog, found.message),
+                    ref,
+                    workspace_label=workspace.label,
+                    reveal=reveal,
+                    details_allowed=self.workspaces.show_details,
+                    footer=footer,
+                )
+            except BirdError as error:
+                logger.info("message lookup failed", extra={"kind": error.kind, "status": error.status})
+                reply, response = lookup_error(error, ref, workspace.label), dict(REPLACE)
+            except Exception:
+                logger.exception("message lookup crashed")
+                reply, response = refusal(UNEXPECTED), dict(REPLACE)
+            await respond(**reply, **response)
+
+        self.tasks.spawn(work(), name="message-lookup")
+
+    def target_from_button(self, value: str, user: str) -> tuple[Workspace, MessageRef] | str:
+        ref = MessageRef.from_value(value)
+        if ref is None:
+            return "That button no longer works; run `/message` again."
+        workspace = self.workspaces.resolve(ref.workspace_id)
+        if workspace is None:
+            return "That workspace is no longer configured."
+        if not workspace.allows(user):
+            return f"You are not allowed to query the Bird workspace *{workspace.label}*."
+        return workspace, ref
+
+
+def register(app: AsyncApp, lookups: MessageLookups) -> None:
+    async def message_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
+        query = parse_message_query(command.get("text") or "")
+        if isinstance(query, MessageQueryError):
+            await ack(**refusal(query.problem))
+            return
+        target = lookups.target(query, command.get("channel_id", ""), command.get("user_id", ""))
+        if isinstance(target, str):
+            # Refused before any request: Bird sees nothing.
+            await ack(**refusal(target))
+            return
+        workspace, ref = target
+        await ack(**looking_up(ref, workspace.label))
+        lookups.answer(respond, workspace, ref, replace_original=True)
+
+    async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        user = body.get("user", {}).get("id", "")
+        target = lookups.target_from_button(action.get("value", ""), user)
+        if isinstance(target, str):
+            lookups.tasks.spawn(
+                respond(**refusal(target), response_type="ephemeral", replace_original=False), name="message-refused"
+            )
+            return
+        workspace, ref = target
+        action_id = action.get("action_id")
+        if action_id == ACTION_MESSAGE_SHARE:
+            footer = shared_by(user, via="/message")
+            lookups.answer(respond, workspace, ref, footer=footer, response_type="in_channel", delete_original=True)
+        elif action_id == ACTION_MESSAGE_DETAILS and not lookups.workspaces.show_details:
+            reply = refusal("Showing receiver details is turned off in birdwatch's configuration.")
+            lookups.tasks.spawn(
+                respond(**reply, response_type="ephemeral", replace_original=False), name="message-refused"
+            )
+        elif action_id == ACTION_MESSAGE_DETAILS:
+            lookups.answer(respond, workspace, ref, reveal=True, replace_original=True)
+        else:
+            lookups.answer(respond, workspace, ref, fresh=True, replace_original=True)
+
+    app.command("/message")(message_command)
+    for action_id in (ACTION_MESSAGE_SHARE, ACTION_MESSAGE_REFRESH, ACTION_MESSAGE_DETAILS):
+        app.action(action_id)(on_button)

@@ -1,0 +1,139 @@
+"""Explanations on request where slash commands cannot go: the **Explain failure** message shortcut
+and ``@birdwatch …`` mentions (both work inside threads)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
+
+from catalog import Explainer, diagnose_message
+from catalog.message import BirdError
+from catalog.scanner import Hit
+
+from .alert_text import alert_text, decode_markup
+from .blocks.enrichment_builder import ACTION_SHARE_ITEMS, thread_reply
+from .blocks.failure_builder import answer_message, asked_by, shared_by
+from .blocks.message_builder import lookup_error, message_reply, refusal
+from .deps import Poster, Spawner, StateStore
+from .message_args import MessageQuery, parse_message_query
+from .message_command import MessageLookups
+from .thread_explanations import ThreadExplanations
+
+logger = logging.getLogger("birdwatch.on_demand")
+SHORTCUT_CALLBACK = "explain_failure"
+NOTHING_FOUND = "No Bird failure codes, platform codes or message ids found in that message. Try `/failure <code>`."
+_MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
+_EVENT_TTL = 3600.0
+
+
+@dataclass(frozen=True)
+class OnDemand:
+    explainer: Explainer
+    explanations: ThreadExplanations
+    lookups: MessageLookups
+    poster: Poster
+    store: StateStore
+    tasks: Spawner
+
+    async def shortcut_reply(self, message: dict[str, Any], channel: str, user: str) -> dict[str, Any]:
+        hits = self.explanations.scan(alert_text(message), from_integration=True)
+        if not hits:
+            return refusal(NOTHING_FOUND)
+        items = await self.explanations.items(hits, channel, user)
+        thread = message.get("thread_ts") or message.get("ts")
+        share = {"h": [[h.kind, h.key, h.query] for h in hits[:20]], "t": thread}
+        return thread_reply(items, mutable=False, shareable=share)
+
+    async def shared_reply(self, value: str, channel: str, user: str) -> tuple[dict[str, Any], str | None]:
+        hits, thread = _hits_from_value(value)
+        items = await self.explanations.items(hits, channel, user)
+        return thread_reply(items, mutable=False, footer=shared_by(user, via="Explain failure")), thread
+
+    async def mention_reply(self, text: str, channel: str, user: str) -> dict[str, Any]:
+        words = decode_markup(_MENTION.sub(" ", text)).strip()
+        query = parse_message_query(words)
+        if isinstance(query, MessageQuery):
+            return await self._message(query, channel, user)
+        hits = self.explanations.scan(words, from_integration=True)
+        if len(hits) > 1 or (hits and hits[0].kind == "message_id"):
+            items = await self.explanations.items(hits, channel, user)
+            return thread_reply(items, mutable=False, footer=asked_by(user))
+        return answer_message(self.explainer.explain(hits[0].query if hits else words), footer=asked_by(user))
+
+    async def _message(self, query: MessageQuery, channel: str, user: str) -> dict[str, Any]:
+        target = self.lookups.target(query, channel, user)
+        if isinstance(target, str):
+            return refusal(target)
+        workspace, ref = target
+        try:
+            found = await self.lookups.bird.get_message(
+                workspace.id, workspace.access_key.get_secret_value(), ref.message_id, ref.channel_id
+            )
+        except BirdError as error:
+            return lookup_error(error, ref, workspace.label)
+        diagnosis = diagnose_message(self.explainer.catalog, found.message)
+        # Visible in the thread, so always the redacted copy.
+        return message_reply(found, diagnosis, ref, workspace_label=workspace.label, footer=asked_by(user))
+
+
+def _hits_from_value(value: str) -> tuple[list[Hit], str | None]:
+    try:
+        data = json.loads(value)
+        hits = [
+            Hit(kind=kind, key=str(key), query=str(query))
+            for kind, key, query in data["h"]
+            if kind in ("code", "platform_code", "message_id")
+        ]
+        thread = data.get("t")
+    except (ValueError, KeyError, TypeError):
+        return [], None
+    return hits, thread if isinstance(thread, str) else None
+
+
+def register(app: AsyncApp, on_demand: OnDemand) -> None:
+    async def on_shortcut(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        channel = body.get("channel", {}).get("id", "")
+        user = body.get("user", {}).get("id", "")
+
+        async def work() -> None:
+            reply = await on_demand.shortcut_reply(body.get("message", {}), channel, user)
+            await respond(**reply, response_type="ephemeral", replace_original=False)
+
+        on_demand.tasks.spawn(work(), name="explain-shortcut")
+
+    async def on_share(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        await ack()
+        channel = body.get("channel", {}).get("id", "")
+        user = body.get("user", {}).get("id", "")
+
+        async def work() -> None:
+            reply, thread = await on_demand.shared_reply(action.get("value", ""), channel, user)
+            await respond(**reply, thread_ts=thread, response_type="in_channel", delete_original=True)
+
+        on_demand.tasks.spawn(work(), name="share-items")
+
+    async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
+        await ack()
+        event_id = body.get("event_id")
+        if event_id and not await on_demand.store.claim(f"event:{event_id}", _EVENT_TTL):
+            return
+        channel, user = event.get("channel"), event.get("user", "")
+        thread = event.get("thread_ts") or event.get("ts")
+        if not isinstance(channel, str) or not thread:
+            return
+
+        async def work() -> None:
+            reply = await on_demand.mention_reply(str(event.get("text") or ""), channel, user)
+            on_demand.poster.post(channel=channel, thread_ts=thread, **reply)
+
+        on_demand.tasks.spawn(work(), name="answer-mention")
+
+    app.shortcut(SHORTCUT_CALLBACK)(on_shortcut)
+    app.action(ACTION_SHARE_ITEMS)(on_share)
+    app.event("app_mention")(on_mention)
