@@ -28,6 +28,7 @@ class Settings(BaseSettings):
     port: int = Field(default=3000, ge=1, le=65535)
     log_level: LogLevel = "INFO"
     bird_access_key: SecretStr | None = None
+    bird_workspace_id: str | None = None
     bird_api_url: AnyHttpUrl = AnyHttpUrl("https://api.bird.com")
     birdwatch_config: Path | None = None
 

@@ -210,13 +210,13 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
     problems += _workspace_problems(file.workspace, environ)
     _raise_if(problems, path)
     config = general.model_copy(update={"workspaces": tuple(_workspace(entry, environ) for entry in file.workspace)})
-    return _with_default_workspace(config, environ, path)
+    return _with_default_workspace(config, settings, path)
 
 
 def _from_environment(
     settings: Settings, environ: Mapping[str, str], general: BirdwatchConfig, *, where: str
 ) -> BirdwatchConfig:
-    default_id = environ.get(WORKSPACE_ID_ENV, "").strip() or None
+    default_id = (settings.bird_workspace_id or "").strip() or None
     if default_id is None:
         return general.model_copy(update={"adhoc_access_key": settings.bird_access_key})
     canonical = _canonical_uuid(default_id)
@@ -229,8 +229,8 @@ def _from_environment(
     return general.model_copy(update={"adhoc_access_key": settings.bird_access_key, "default_workspace_id": canonical})
 
 
-def _with_default_workspace(config: BirdwatchConfig, environ: Mapping[str, str], path: Path) -> BirdwatchConfig:
-    name = environ.get(WORKSPACE_ID_ENV, "").strip()
+def _with_default_workspace(config: BirdwatchConfig, settings: Settings, path: Path) -> BirdwatchConfig:
+    name = (settings.bird_workspace_id or "").strip()
     if not name:
         return config
     workspace = config.resolve(name)

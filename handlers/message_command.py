@@ -79,6 +79,7 @@ class MessageLookups:
         """Fetch in the background and answer through ``response_url``; every path ends in an answer."""
 
         async def work() -> None:
+            options = response
             try:
                 found = await self.bird.get_message(
                     workspace.id, workspace.access_key.get_secret_value(), ref.message_id, ref.channel_id, fresh=fresh
@@ -94,11 +95,11 @@ class MessageLookups:
                 )
             except BirdError as error:
                 logger.info("message lookup failed", extra={"kind": error.kind, "status": error.status})
-                reply, response = lookup_error(error, ref, workspace.label), dict(REPLACE)
+                reply, options = lookup_error(error, ref, workspace.label), REPLACE
             except Exception:
                 logger.exception("message lookup crashed")
-                reply, response = refusal(UNEXPECTED), dict(REPLACE)
-            await respond(**reply, **response)
+                reply, options = refusal(UNEXPECTED), REPLACE
+            await respond(**reply, **options)
 
         self.tasks.spawn(work(), name="message-lookup")
 

@@ -42,11 +42,12 @@ repeat_window_minutes = 10
 ENVIRON = {"BIRD_KEY_PROD": PROD_KEY, "BIRD_KEY_STAGING": STAGING_KEY}
 
 
-def settings(config: Path | None = None, access_key: str | None = None) -> Settings:
+def settings(config: Path | None = None, access_key: str | None = None, workspace_id: str | None = None) -> Settings:
     return Settings(
         slack_bot_token="xoxb-test",
         slack_signing_secret="test-secret",
         bird_access_key=access_key,
+        bird_workspace_id=workspace_id,
         birdwatch_config=config,
         _env_file=None,
     )
@@ -97,7 +98,7 @@ def test_with_only_an_access_key_any_workspace_id_resolves_to_that_key() -> None
 
 
 def test_bird_workspace_id_is_the_default_of_every_channel() -> None:
-    config = load_config(settings(access_key=ENV_KEY), {"BIRD_WORKSPACE_ID": PROD.upper()})
+    config = load_config(settings(access_key=ENV_KEY, workspace_id=PROD.upper()), {})
 
     default = config.default_for_channel("C0ANY")
 
@@ -115,7 +116,7 @@ def test_bird_workspace_id_is_the_default_of_every_channel() -> None:
 )
 def test_a_bad_default_workspace_is_a_start_up_error(access_key: str | None, workspace_id: str, problem: str) -> None:
     with pytest.raises(ConfigError, match=problem):
-        load_config(settings(access_key=access_key), {"BIRD_WORKSPACE_ID": workspace_id})
+        load_config(settings(access_key=access_key, workspace_id=workspace_id), {})
 
 
 @given(st.uuids())
@@ -172,7 +173,7 @@ def test_default_workspace_of_a_channel(tmp_path: Path) -> None:
 
 
 def test_bird_workspace_id_names_a_listed_workspace_as_the_fallback_default(tmp_path: Path) -> None:
-    config = load_config(settings(write(tmp_path, EXAMPLE)), ENVIRON | {"BIRD_WORKSPACE_ID": "staging"})
+    config = load_config(settings(write(tmp_path, EXAMPLE), workspace_id="staging"), ENVIRON)
 
     oncall, other = config.default_for_channel("C0ONCALL"), config.default_for_channel("C0OTHER")
 
@@ -183,7 +184,10 @@ def test_bird_workspace_id_names_a_listed_workspace_as_the_fallback_default(tmp_
 
 
 def test_bird_workspace_id_must_name_a_listed_workspace(tmp_path: Path) -> None:
-    message = config_error(tmp_path, EXAMPLE, ENVIRON | {"BIRD_WORKSPACE_ID": str(uuid.uuid4())})
+    path = write(tmp_path, EXAMPLE)
+    with pytest.raises(ConfigError) as caught:
+        load_config(settings(path, workspace_id=str(uuid.uuid4())), ENVIRON)
+    message = str(caught.value)
 
     assert "BIRD_WORKSPACE_ID names no [[workspace]]" in message
 
@@ -217,7 +221,7 @@ def test_defaults_enrich_everywhere_and_show_details(tmp_path: Path) -> None:
 def test_a_file_without_workspaces_keeps_the_environment_setup(tmp_path: Path) -> None:
     path = write(tmp_path, "[privacy]\nshow_details = false\n")
 
-    config = load_config(settings(path, access_key=ENV_KEY), {"BIRD_WORKSPACE_ID": PROD})
+    config = load_config(settings(path, access_key=ENV_KEY, workspace_id=PROD), {})
 
     assert config.show_details is False
     default = config.default_for_channel("C0ANY")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestServer
 from bot.app import Runtime, build_runtime
 from bot.server import SLACK_PATH, create_web_app
 from bot.settings import Settings
+from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird
 from tests.fakes.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, action_body, command_body, event_body, signed_headers
 
@@ -59,21 +61,70 @@ class BotUnderTest:
         await self.runtime.drain()
 
 
+WORKSPACE_ID = "6a1e1f5c-3b7d-4c59-9d2e-7f0a1b2c3d4e"
+
+
 @pytest.fixture
-def settings(fake_slack: FakeSlack) -> Settings:
+async def fake_bird() -> AsyncIterator[FakeBird]:
+    async with FakeBird() as bird:
+        yield bird
+
+
+def make_settings(
+    slack: FakeSlack, bird: FakeBird | None = None, config_file: Path | None = None, **overrides: Any
+) -> Settings:
     return Settings(
         _env_file=None,  # type: ignore[call-arg]
         slack_bot_token="xoxb-test-token",
         slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=fake_slack.api_url,  # type: ignore[arg-type]
+        slack_api_url=slack.api_url,  # type: ignore[arg-type]
+        **({"bird_api_url": bird.url} if bird else {}),
+        **({"birdwatch_config": config_file} if config_file else {}),
+        **overrides,
     )
 
 
+BotFactory = Callable[..., Awaitable[BotUnderTest]]
+
+
 @pytest.fixture
-async def bot(settings: Settings, fake_slack: FakeSlack) -> AsyncIterator[BotUnderTest]:
-    runtime = build_runtime(settings, environ={})
-    server = TestServer(create_web_app(runtime), host="127.0.0.1")
-    await server.start_server()
-    async with ClientSession() as session:
-        yield BotUnderTest(server, session, fake_slack, runtime)
-    await server.close()
+async def make_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[BotFactory]:
+    """Start the real bot over HTTP. ``settings`` override Settings fields (e.g. bird_access_key),
+    ``environ`` stands in for the process environment (per-workspace keys), ``config`` (TOML text)
+    for the file named by BIRDWATCH_CONFIG."""
+    started: list[tuple[TestServer, ClientSession]] = []
+
+    async def start(
+        *,
+        bird: FakeBird | None = None,
+        environ: dict[str, str] | None = None,
+        config: str | None = None,
+        **settings: Any,
+    ) -> BotUnderTest:
+        config_file = None
+        if config is not None:
+            config_file = tmp_path / "birdwatch.toml"
+            config_file.write_text(config, encoding="utf-8")
+        runtime = build_runtime(make_settings(fake_slack, bird, config_file, **settings), environ=environ or {})
+        server = TestServer(create_web_app(runtime), host="127.0.0.1")
+        await server.start_server()
+        session = ClientSession()
+        started.append((server, session))
+        return BotUnderTest(server, session, fake_slack, runtime)
+
+    yield start
+    for server, session in started:
+        await session.close()
+        await server.close()
+
+
+@pytest.fixture
+async def bot(make_bot: BotFactory) -> BotUnderTest:
+    """The bot with no Bird workspace configured (enough for /failure)."""
+    return await make_bot()
+
+
+@pytest.fixture
+async def bird_bot(make_bot: BotFactory, fake_bird: FakeBird) -> BotUnderTest:
+    """The bot with one Bird key and a default workspace, pointed at the fake Bird."""
+    return await make_bot(bird=fake_bird, bird_access_key=DEFAULT_ACCESS_KEY, bird_workspace_id=WORKSPACE_ID)
