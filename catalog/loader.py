@@ -124,8 +124,8 @@ def read_data_files(directory: Path | None = None) -> dict[str, list[dict[str, A
         except tomllib.TOMLDecodeError as exc:
             raise CatalogError(f"{filename}: {exc}") from exc
         for section, entries in raw.items():
-            if section not in _SECTIONS:
-                raise CatalogError(f"{filename}: unknown section [[{section}]]")
+            if section not in _SECTIONS or not isinstance(entries, list):
+                raise CatalogError(f"{filename}: unknown section {section!r}; expected [[{']], [['.join(_SECTIONS)}]]")
             merged[_SECTIONS[section]].extend(entries)
     return merged
 

@@ -283,8 +283,8 @@ class Explainer:
         # Entries that match fewer of the words than the best one are noise, not alternatives.
         scored = [item for item in scored if item[0] == best_coverage]
         if best_coverage < 1.0 and (typo := self._did_you_mean(text)) is not None:
-            nearest = [doc.match for _, _, doc in scored[:MAX_MATCHES]]
-            return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=typo, nearest=nearest)
+            # A typo of a name: word matches on its other half ("invalid") would only be noise.
+            return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=typo)
         runner_up = scored[1][1] if len(scored) > 1 else 0.0
         if best_coverage == 1.0 and best_score >= 2 * runner_up:
             return self.explain(best.match.query)

@@ -136,10 +136,8 @@ def _render(answer: Answer) -> tuple[list[Block], str]:
     return _usage(answer), "How to use /failure"
 
 
-def code_blocks(code: FailureCode, *, compact: bool = False) -> list[Block]:
-    """The explanation of one Bird failure code; ``compact`` keeps meaning and first step only."""
-    if compact:
-        return [section(f"*{code.code} {code.name}*: {escape(code.meaning)}\n*First:* {escape(code.actions[0])}")]
+def code_blocks(code: FailureCode) -> list[Block]:
+    """The full explanation of one Bird failure code, header first."""
     blocks = [
         header(f"{code.code} {code.name}"),
         section(f"*{escape(code.title)}*\n{escape(code.meaning)}"),
@@ -280,7 +278,11 @@ def diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
     elif diagnosis.status_raw:
         blocks.append(section(f"*Status:* `{escape(diagnosis.status_raw)}` (not a status the catalog knows)"))
     if diagnosis.code is not None:
-        blocks += code_blocks(diagnosis.code)[1:]
+        code = diagnosis.code
+        explanation = code_blocks(code)
+        # The code's own header is replaced by its name inline: the caller owns the header.
+        blocks.append(section(f"*{code.code} {code.name}: {escape(code.title)}*\n{escape(code.meaning)}"))
+        blocks += explanation[2:]
     elif diagnosis.code_raw is not None:
         family = diagnosis.family
         implied = f" Its digits place it in {family.prefix}XXX {escape(family.name)}." if family else ""
