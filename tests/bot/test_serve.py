@@ -1,0 +1,143 @@
+"""``birdwatch serve`` as a user runs it: settings errors, health check, logs, clean SIGTERM shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.settings import load_settings
+from tests.fakes.fake_slack import FakeSlack
+from tests.slack_requests import command_body, signed_headers
+
+BOT_TOKEN = "xoxb-1234-secret-token-value"
+SIGNING_SECRET = "signing-secret-value"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_missing_and_malformed_settings_are_all_named_without_values(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "not-a-bot-token-hush")
+    monkeypatch.setenv("PORT", "99999")
+    monkeypatch.setenv("LOG_LEVEL", "chatty")
+    monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-wrong-kind-hush")
+
+    assert main(["serve"]) == 2
+
+    error = capsys.readouterr().err
+    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT", "LOG_LEVEL", "SLACK_APP_TOKEN"):
+        assert name in error
+    assert "hush" not in error
+    assert "Traceback" not in error
+
+
+def test_settings_come_from_a_dotenv_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text(
+        f"SLACK_BOT_TOKEN={BOT_TOKEN}\nSLACK_SIGNING_SECRET={SIGNING_SECRET}\nlog_level=debug\nPORT=4000\n"
+    )
+    settings = load_settings()
+    assert settings.port == 4000
+    assert settings.log_level == "DEBUG"
+    assert not settings.socket_mode
+
+
+@contextmanager
+def fake_slack_in_thread() -> Iterator[FakeSlack]:
+    """The fake Slack on its own loop, for a bot running in another process."""
+    loop = asyncio.new_event_loop()
+    slack = FakeSlack()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    asyncio.run_coroutine_threadsafe(slack.__aenter__(), loop).result(10)
+    try:
+        yield slack
+    finally:
+        asyncio.run_coroutine_threadsafe(slack.__aexit__(None, None, None), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+
+
+def test_serve_answers_health_and_slack_logs_without_secrets_and_stops_on_sigterm(tmp_path: Path) -> None:
+    with fake_slack_in_thread() as slack:
+        output, returncode = _serve_one_command(tmp_path, slack)
+    assert returncode == 0
+    lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("message") == "request" and line.get("path") == "/slack/events"]
+    assert requests
+    assert requests[0]["status"] == 200
+    assert requests[0]["slack"] == "command /failure"
+    assert any(line.get("message") == "shutting down" for line in lines)
+    assert BOT_TOKEN not in output
+    assert SIGNING_SECRET not in output
+
+
+def _serve_one_command(tmp_path: Path, slack: FakeSlack) -> tuple[str, int]:
+    port = _free_port()
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "SKIP_SLACK_SDK_WARNING": "1",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "serve"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        _wait_for_health(port)
+        body = command_body("/failure", "15011", response_url=slack.response_url())
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body.encode(),
+            headers=signed_headers(body, secret=SIGNING_SECRET),
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=5) as response:  # noqa: S310
+            assert "INVALID_SPAM" in response.read().decode()
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    return output, process.returncode
+
+
+def _wait_for_health(port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1) as response:
+                assert json.loads(response.read()) == {"ok": True}
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
