@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
 from dotenv import dotenv_values
+from pydantic import SecretStr
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,6 +39,13 @@ class Runtime:
     bird: BirdClient
     poster: ChannelPoster
     store: StateStore
+    signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+
+    async def start(self) -> None:
+        """Give the Slack client one HTTP session for the runtime's life; slack_sdk otherwise opens
+        a new one for every call, and that CPU competes with acknowledging requests."""
+        if self.app.client.session is None:
+            self.app.client.session = aiohttp.ClientSession()
 
     async def drain(self) -> None:
         """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
@@ -47,6 +56,8 @@ class Runtime:
         await self.tasks.aclose()
         await self.poster.aclose()
         await self.bird.aclose()
+        if self.app.client.session is not None:
+            await self.app.client.session.close()
 
 
 def read_environment(env_file: Path = Path(".env")) -> dict[str, str]:
@@ -98,4 +109,13 @@ def build_runtime(
         ),
     )
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))
-    return Runtime(app=app, explainer=explainer, config=config, tasks=tasks, bird=bird, poster=poster, store=store)
+    return Runtime(
+        app=app,
+        explainer=explainer,
+        config=config,
+        tasks=tasks,
+        bird=bird,
+        poster=poster,
+        store=store,
+        signing_secret=settings.slack_signing_secret,
+    )

@@ -9,6 +9,9 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
+from slack_sdk.signature import SignatureVerifier
 
 from .app import Runtime
 
@@ -24,11 +27,16 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
     web_app = web.Application(middlewares=[_log_requests], client_max_size=1024**2)
     web_app.router.add_get(HEALTH_PATH, _health)
     if serve_slack:
-        web_app.router.add_post(SLACK_PATH, _slack_handler(runtime.app))
+        verifier = SignatureVerifier(runtime.signing_secret.get_secret_value())
+        web_app.router.add_post(SLACK_PATH, _slack_handler(runtime.app, verifier))
+
+    async def start_runtime(_: web.Application) -> None:
+        await runtime.start()
 
     async def close_runtime(_: web.Application) -> None:
         await runtime.aclose()
 
+    web_app.on_startup.append(start_runtime)
     web_app.on_cleanup.append(close_runtime)
     return web_app
 
@@ -37,14 +45,37 @@ async def _health(_: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
-def _slack_handler(app: AsyncApp) -> Handler:
+def _slack_handler(app: AsyncApp, verifier: SignatureVerifier) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
-        bolt_request = await to_bolt_request(request)
+        raw_body = await request.text()  # read first: a body too large keeps its 413
+        bolt_request = await _readable_request(request)
+        if bolt_request is None:
+            # Bolt would answer 500 to what it cannot read, and Slack would redeliver it; what Slack
+            # signed is acknowledged, anything else is refused as Bolt would refuse it.
+            request[SLACK_KIND] = "unreadable"
+            if not verifier.is_valid_request(raw_body, request.headers):
+                return web.json_response({"error": "invalid request"}, status=401)
+            logger.warning("acknowledged a Slack request that cannot be read")
+            return web.Response(status=200)
         bolt_response = await app.async_dispatch(bolt_request)
+        if bolt_response.status == 404 and bolt_request.body.get("type") == "event_callback":
+            # A signed event no listener takes (Bolt checked the signature first): acknowledge it,
+            # or Slack redelivers it and counts the failures against the app.
+            bolt_response = BoltResponse(status=200, body="")
         request[SLACK_KIND] = _describe(bolt_request.body)
         return await to_aiohttp_response(bolt_response)
 
     return handle
+
+
+async def _readable_request(request: web.Request) -> AsyncBoltRequest | None:
+    """The request as Bolt sees it, or None when Bolt would fail on it (types Slack never sends)."""
+    try:
+        bolt_request = await to_bolt_request(request)
+    except Exception:
+        return None
+    event = bolt_request.body.get("event", {})
+    return bolt_request if isinstance(event, dict) else None
 
 
 def _describe(body: dict[str, object]) -> str:

@@ -46,10 +46,12 @@ class AlertEnricher:
             return
         content = message_content(event)
         channel = event.get("channel")
-        if content is None or not isinstance(channel, str) or not self._worth_reading(content, channel, context):
+        if content is None or not isinstance(channel, str) or not channel:
             return
-        hits = self.explanations.scan(alert_text(content), from_integration=is_integration_post(content))
         ts = str(content.get("ts") or event.get("ts") or "")
+        if not ts or not self._worth_reading(content, channel, context):
+            return  # without a ts there is no thread to reply in
+        hits = self.explanations.scan(alert_text(content), from_integration=is_integration_post(content))
         new = [hit for hit in hits if await self._first_time(channel, ts, hit)]
         if not new:
             return
@@ -60,7 +62,8 @@ class AlertEnricher:
         if is_thread_reply(content) or not self.workspaces.enriches(channel):
             return False
         own_ids = {context.bot_id, context.bot_user_id} - {None}
-        if content.get("bot_id") in own_ids or content.get("user") in own_ids:
+        senders = (content.get("bot_id"), content.get("user"))
+        if any(isinstance(sender, str) and sender in own_ids for sender in senders):
             return False  # its own replies contain the very codes it reacts to
         # A message that mentions birdwatch is answered by the app_mention listener instead.
         return not (context.bot_user_id and f"<@{context.bot_user_id}>" in str(content.get("text") or ""))

@@ -125,7 +125,7 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
             return
         channel, user = event.get("channel"), event.get("user", "")
         thread = event.get("thread_ts") or event.get("ts")
-        if not isinstance(channel, str) or not thread:
+        if not isinstance(channel, str) or not channel or not thread:
             return
 
         async def work() -> None:

@@ -98,3 +98,29 @@ def event_body(event: dict[str, Any], *, event_id: str | None = None) -> str:
             ],
         }
     )
+
+
+def shortcut_body(
+    message: dict[str, Any],
+    *,
+    response_url: str,
+    callback_id: str = "explain_failure",
+    user: str = "U0ALICE",
+    channel: str = "C0ONCALL",
+) -> str:
+    """A message shortcut (``message_action``) on ``message``, as Slack posts it."""
+    payload: dict[str, Any] = {
+        "type": "message_action",
+        "token": "deprecated",
+        "action_ts": str(time.time()),
+        "team": {"id": "T0TEAM", "domain": "acme"},
+        "user": {"id": user, "username": "alice", "name": "alice", "team_id": "T0TEAM"},
+        "channel": {"id": channel, "name": "oncall"},
+        "is_enterprise_install": False,
+        "callback_id": callback_id,
+        "trigger_id": f"trigger-{next(_ids)}",
+        "response_url": response_url,
+        "message_ts": message.get("ts"),
+        "message": message,
+    }
+    return urlencode({"payload": json.dumps(payload)})

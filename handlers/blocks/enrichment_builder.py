@@ -105,7 +105,8 @@ def _message_line(item: MessageItem) -> str:
     if item.error is not None:
         return f"{head}: could not be looked up ({escape(str(item.error))}). Try `/message` later."
     if item.found is None or item.diagnosis is None:
-        return f"{head}: no default Bird workspace for this channel; use `/message <workspace> {item.message_id}`."
+        usage = escape(f"/message <workspace> {item.message_id}")  # a bare <workspace> is Slack markup
+        return f"{head}: no default Bird workspace for this channel; use `{usage}`."
     status = item.found.message.status or "unknown"
     if not item.found.message.failed:
         return f"{head}: `{escape(status)}`, not a failure."

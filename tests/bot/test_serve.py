@@ -76,6 +76,7 @@ def fake_slack_in_thread() -> Iterator[FakeSlack]:
         asyncio.run_coroutine_threadsafe(slack.__aexit__(None, None, None), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
+        loop.close()
 
 
 def test_serve_answers_health_and_slack_logs_without_secrets_and_stops_on_sigterm(tmp_path: Path) -> None:
