@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
 
-from aiohttp import web
+from aiohttp import WSMsgType, web
 
 BOT_USER_ID = "UBIRDWATCH"
 BOT_ID = "BBIRDWATCH"
@@ -41,6 +41,8 @@ class FakeSlack:
     _changed: asyncio.Condition | None = None
     port: int = 0
     _next_ts: float = field(default_factory=lambda: float(int(time.time())))
+    socket_replies: list[dict[str, Any]] = field(default_factory=list)
+    _socket: web.WebSocketResponse | None = None
 
     @property
     def url(self) -> str:
@@ -73,6 +75,7 @@ class FakeSlack:
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
         app.router.add_post("/response/{token}", self._response)
+        app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -82,6 +85,8 @@ class FakeSlack:
 
     async def __aexit__(self, *exc: object) -> None:
         assert self._runner is not None
+        if self._socket is not None:
+            await self._socket.close()
         await self._runner.cleanup()
 
     async def _record(self, method: str, body: dict[str, Any]) -> None:
@@ -110,6 +115,40 @@ class FakeSlack:
         await self._record("response_url", body)
         return web.Response(text="ok")
 
+    async def socket_connected(self, timeout: float = 10.0) -> None:
+        """Wait until an app has opened a Socket Mode connection."""
+        assert self._changed is not None
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: self._socket is not None), timeout)
+
+    async def socket_send(self, envelope: dict[str, Any], timeout: float = 5.0) -> dict[str, Any]:
+        """Deliver a Socket Mode envelope and return the app's acknowledgement for it."""
+        assert self._socket is not None
+        assert self._changed is not None
+        await self._socket.send_json(envelope)
+        wanted = envelope["envelope_id"]
+        async with self._changed:
+            await asyncio.wait_for(
+                self._changed.wait_for(lambda: any(r.get("envelope_id") == wanted for r in self.socket_replies)),
+                timeout,
+            )
+        return next(r for r in self.socket_replies if r.get("envelope_id") == wanted)
+
+    async def _socket_mode(self, request: web.Request) -> web.WebSocketResponse:
+        assert self._changed is not None
+        socket = web.WebSocketResponse()
+        await socket.prepare(request)
+        await socket.send_json({"type": "hello", "num_connections": 1, "connection_info": {"app_id": "A0BIRDWATCH"}})
+        async with self._changed:
+            self._socket = socket
+            self._changed.notify_all()
+        async for frame in socket:
+            if frame.type == WSMsgType.TEXT:
+                async with self._changed:
+                    self.socket_replies.append(json.loads(frame.data))
+                    self._changed.notify_all()
+        return socket
+
     def _answer(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
             return {
@@ -130,6 +169,8 @@ class FakeSlack:
                 "ts": f"{self._next_ts:.6f}",
                 "message": {"text": body.get("text", "")},
             }
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": True}
 
 

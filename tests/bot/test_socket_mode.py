@@ -1,0 +1,52 @@
+"""With SLACK_APP_TOKEN set, ``serve`` talks to Slack over Socket Mode instead of taking HTTP requests."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from urllib.parse import parse_qsl
+
+import aiohttp
+
+from bot.cli import serve
+from bot.settings import Settings
+from tests.fakes.fake_slack import FakeSlack
+from tests.slack_requests import command_body
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+async def test_socket_mode_answers_failure_and_serves_only_health(fake_slack: FakeSlack) -> None:
+    port = _free_port()
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret="unused-in-socket-mode",
+        slack_app_token="xapp-test-token",  # type: ignore[arg-type]
+        slack_api_url=fake_slack.api_url,  # type: ignore[arg-type]
+        host="127.0.0.1",
+        port=port,
+    )
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings, stop=stop))
+    try:
+        await fake_slack.socket_connected()
+        payload = dict(parse_qsl(command_body("/failure", "15011", response_url=fake_slack.response_url())))
+        ack = await fake_slack.socket_send(
+            {"envelope_id": "env-1", "type": "slash_commands", "payload": payload, "accepts_response_payload": True}
+        )
+        assert ack["payload"]["blocks"][0]["text"]["text"] == "15011 INVALID_SPAM"
+
+        async with aiohttp.ClientSession() as session:
+            async with session.get(f"http://127.0.0.1:{port}/healthz") as health:
+                assert health.status == 200
+            async with session.post(f"http://127.0.0.1:{port}/slack/events", data="x") as events:
+                assert events.status in (404, 405)
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)
