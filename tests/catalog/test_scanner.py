@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -273,6 +274,71 @@ class TestOrderAndLimit:
         ]
 
 
+class TestBoundaries:
+    """Where a match meets the ends of the text, punctuation or another match."""
+
+    @pytest.mark.parametrize("text", ["15011 failed", "delivery failed: 15011", "failed\n15011"])
+    def test_code_at_either_end_of_the_text(self, text: str) -> None:
+        assert keys(text) == ["15011"]
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "(INVALID_SPAM)",
+            "[INVALID_SPAM]:",
+            '"INVALID_SPAM"',
+            "INVALID_SPAM.",
+            "reason=INVALID_SPAM;",
+            "/invalid_spam/",
+        ],
+    )
+    def test_names_next_to_punctuation(self, text: str) -> None:
+        assert keys(text) == ["15011"]
+
+    @pytest.mark.parametrize("text", ["failure via whatsapp", "whatsapp", "code 131047, whatsapp:"])
+    def test_source_at_the_end_of_the_text(self, text: str) -> None:
+        assert keys(text, from_integration=True) == []
+
+    @pytest.mark.parametrize("text", ["via-whatsapp 131047", "(whatsapp) 131047", "src=WhatsApp;code=131047"])
+    def test_source_next_to_punctuation(self, text: str) -> None:
+        assert keys(text) == ["whatsapp:131047"]
+
+    @pytest.mark.parametrize("text", ["whatsapp 5 131047", "whatsapp 34 131047", "whatsapp 21-1 131047"])
+    def test_a_number_between_source_and_code(self, text: str) -> None:
+        assert keys(text) == []
+
+    @pytest.mark.parametrize("text", ["whatsapp 2024-11-05 131047", "whatsapp v1.2.3 131047", "whatsapp 0.5s 131047"])
+    def test_dates_versions_and_decimals_are_not_numbers_in_between(self, text: str) -> None:
+        assert keys(text) == ["whatsapp:131047"]
+
+    def test_only_the_first_code_after_a_source(self) -> None:
+        assert keys("whatsapp 131047 131026") == ["whatsapp:131047"]
+
+    def test_a_later_source_takes_over(self) -> None:
+        assert keys("sms-messagebird whatsapp 131047") == ["whatsapp:131047"]
+        assert keys("whatsapp sms-messagebird 34") == ["sms-messagebird:34"]
+
+    @pytest.mark.parametrize("label", ["MESSAGE_ID=", "MSG ", "Message: ", "MsgId="])
+    def test_upper_case_labels_and_uuids(self, label: str) -> None:
+        assert keys(f"{label}{MESSAGE_ID.upper()}") == [MESSAGE_ID]
+
+    def test_label_window_is_30_characters(self) -> None:
+        assert keys("message" + "." * 23 + MESSAGE_ID) == [MESSAGE_ID]
+        assert keys("message" + "." * 24 + MESSAGE_ID) == []
+
+    def test_one_message_id_among_many_trace_ids(self) -> None:
+        traces = " ".join(f"trace_id={uuid.UUID(int=n)}" for n in range(200))
+        assert keys(f"{traces} messageId={MESSAGE_ID} {traces}") == [MESSAGE_ID]
+
+    def test_adjacent_matches_keep_their_order(self) -> None:
+        text = f"INVALID_SPAM whatsapp 131047 msg {MESSAGE_ID} 14001"
+        assert keys(text, from_integration=True) == ["15011", "whatsapp:131047", MESSAGE_ID, "14001"]
+
+    def test_text_around_is_not_ascii(self) -> None:
+        text = f"💥 échec\ud800 INVALID_SPAM, WhatsApp 131047 — message {MESSAGE_ID} ✓"
+        assert keys(text) == ["15011", "whatsapp:131047", MESSAGE_ID]
+
+
 class TestBoundedCost:
     def test_scans_40_kb_quickly(self) -> None:
         rng = random.Random(7)
@@ -280,6 +346,15 @@ class TestBoundedCost:
         text = " ".join(rng.choice(words) for _ in range(10_000))[:40_000]
         best = min(_timed(lambda: scan(CATALOG, text, from_integration=False, limit=10_000)) for _ in range(3))
         assert best < 0.04  # under 1 ms per KB; typically ~0.3 ms per KB
+
+    def test_reads_a_40_kb_alert_without_reading_every_word(self) -> None:
+        # Mostly ordinary words, numbers and trace ids: reading each token in Python took ~10 ms.
+        rng = random.Random(7)
+        words = ["latency", "above", "threshold", "on", "pod", "restarted", "12", "2024-11-05T10:00:00Z", "took=35ms"]
+        lines = [" ".join(rng.choices(words, k=12)) + f" trace_id={uuid.UUID(int=n)}" for n in range(400)]
+        text = "\n".join(lines)[:40_000] + " failure code 15011"
+        best = min(_timed(lambda: scan(CATALOG, text, from_integration=False)) for _ in range(3))
+        assert best < 0.005  # typically ~0.3 ms
 
     @pytest.mark.parametrize("text", ["<" * 100_000, "1" * 100_000, "1-" * 50_000, "a_" * 50_000, "whatsapp " * 20_000])
     def test_pathological_text(self, text: str) -> None:
