@@ -43,6 +43,10 @@ MAX_CHANNEL_PAGES: Final = 100  # stops a pagination loop on a misbehaving serve
 BACKOFF_BASE: Final = 0.25
 BACKOFF_CAP: Final = 2.0
 MAX_CONNECTIONS: Final = 100
+# Idle connections kept open between requests. httpcore (1.0.x) walks every pooled connection once per
+# idle connection whenever a request starts or ends, so after a burst a large idle pool made the next
+# burst cost O(idle x connections) on the event loop (acks took 0.6 s, lookups ran out of time).
+MAX_KEEPALIVE: Final = 10
 MESSAGE_CACHE_SIZE: Final = 4096
 CHANNEL_CACHE_SIZE: Final = 512
 # Fatal during a channel search: a bad key is bad everywhere, and a malformed hit is still the hit.
@@ -458,7 +462,9 @@ def new_http_client(max_connections: int = MAX_CONNECTIONS) -> httpx.AsyncClient
         verify=_tls_context(),
         timeout=httpx.Timeout(connect=2.0, read=5.0, write=5.0, pool=2.0),
         limits=httpx.Limits(
-            max_connections=max_connections, max_keepalive_connections=max_connections // 2, keepalive_expiry=30.0
+            max_connections=max_connections,
+            max_keepalive_connections=min(MAX_KEEPALIVE, max_connections),
+            keepalive_expiry=30.0,
         ),
         headers={"Accept": "application/json", "User-Agent": USER_AGENT},
         follow_redirects=False,

@@ -30,6 +30,10 @@ WORKSPACE_ID_ENV = "BIRD_WORKSPACE_ID"
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
+# Hex digits only (hyphens optional, braces allowed): uuid.UUID alone also takes a sign, underscores
+# and non-ASCII digits.
+_HEX_UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+_UUID = re.compile(rf"{_HEX_UUID}|\{{{_HEX_UUID}\}}")
 
 
 class ConfigError(Exception):
@@ -336,7 +340,10 @@ def _repeated(values: Iterable[str]) -> list[str]:
 
 
 def _canonical_uuid(value: Any) -> str | None:
+    text = str(value).strip()
+    if not _UUID.fullmatch(text):
+        return None
     try:
-        return str(uuid.UUID(str(value).strip()))
+        return str(uuid.UUID(text))
     except ValueError:
         return None

@@ -19,18 +19,25 @@ def mask_identifier(value: str, key: str | None = None) -> str:
 
 
 def mask_phone(value: str) -> str:
-    """``+31612345678`` -> ``+31 6•••• 5678``: country code and first digit, then the last four."""
+    """``+31612345678`` -> ``+31 6•••• 5678``: country code and first digit, then the last four.
+
+    At least four digits stay hidden (all of them, in a number that short): a shorter number shows
+    less, ``+6591234567`` -> ``+65 •••• 67``.
+    """
     digits = re.sub(r"\D", "", value)
     if len(digits) < 8:
-        return MASK * 4 + digits[-2:]
+        return MASK * 4 + (digits[-2:] if len(digits) >= 6 else "")
     plus = "+" if value.strip().startswith("+") else ""
+    if len(digits) < 11:
+        return f"{plus}{digits[:2]} {MASK * 4} {digits[-2:]}"
     return f"{plus}{digits[:2]} {digits[2]}{MASK * 4} {digits[-4:]}"
 
 
 def mask_email(value: str) -> str:
     """``jane@example.com`` -> ``j•••@example.com``; the domain helps spot routing problems."""
     local, _, domain = value.partition("@")
-    return f"{local[:1]}{MASK * 3}@{domain}" if domain else mask_other(value)
+    first = local[:1] if len(local) > 1 else ""  # a one-letter name would be shown whole
+    return f"{first}{MASK * 3}@{domain}" if domain else mask_other(value)
 
 
 def mask_other(value: str) -> str:

@@ -7,6 +7,10 @@ import uuid
 from dataclasses import dataclass
 
 _WORKSPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+# uuid.UUID alone also takes a sign, underscores, non-ASCII digits and urn: prefixes, and turns them
+# into an id the user never typed; only hex digits (hyphens optional, braces allowed) are an id.
+_HEX_UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
+_UUID = re.compile(rf"{_HEX_UUID}|\{{{_HEX_UUID}\}}")
 _STRIP = "<>`'\",;()[]"
 
 
@@ -55,7 +59,7 @@ def parse_message_query(text: str) -> MessageQuery | MessageQueryError:
 
 def as_uuid(text: str) -> str | None:
     """The canonical form of a UUID, or None; accepts upper case and missing hyphens."""
-    if len(text) > 40:
+    if not _UUID.fullmatch(text):
         return None
     try:
         return str(uuid.UUID(text))

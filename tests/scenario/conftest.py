@@ -12,6 +12,7 @@ from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 
 from bot.app import Runtime, build_runtime
+from bot.bird import BirdClient
 from bot.server import SLACK_PATH, create_web_app
 from bot.settings import Settings
 from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird
@@ -91,7 +92,8 @@ BotFactory = Callable[..., Awaitable[BotUnderTest]]
 async def make_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[BotFactory]:
     """Start the real bot over HTTP. ``settings`` override Settings fields (e.g. bird_access_key),
     ``environ`` stands in for the process environment (per-workspace keys), ``config`` (TOML text)
-    for the file named by BIRDWATCH_CONFIG."""
+    for the file named by BIRDWATCH_CONFIG, ``bird_client`` replaces the BirdClient the settings
+    would build (e.g. one with a short total time budget or recorded sleeps)."""
     started: list[tuple[TestServer, ClientSession]] = []
 
     async def start(
@@ -99,13 +101,16 @@ async def make_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[BotFa
         bird: FakeBird | None = None,
         environ: dict[str, str] | None = None,
         config: str | None = None,
+        bird_client: BirdClient | None = None,
         **settings: Any,
     ) -> BotUnderTest:
         config_file = None
         if config is not None:
             config_file = tmp_path / "birdwatch.toml"
             config_file.write_text(config, encoding="utf-8")
-        runtime = build_runtime(make_settings(fake_slack, bird, config_file, **settings), environ=environ or {})
+        runtime = build_runtime(
+            make_settings(fake_slack, bird, config_file, **settings), environ=environ or {}, bird=bird_client
+        )
         server = TestServer(create_web_app(runtime), host="127.0.0.1")
         await server.start_server()
         session = ClientSession()
