@@ -90,7 +90,8 @@ def _hits_from_value(value: str) -> tuple[list[Hit], str | None]:
             if kind in ("code", "platform_code", "message_id")
         ]
         thread = data.get("t")
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
+        # The value comes back from the client: anything but our own shape is ignored.
         return [], None
     return hits, thread if isinstance(thread, str) else None
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,6 +20,8 @@ ACTION_MESSAGE_SHARE = "message_share"
 ACTION_MESSAGE_REFRESH = "message_refresh"
 ACTION_MESSAGE_DETAILS = "message_details"
 MAX_RECEIVERS = 3
+# The header is plain text, where escaping does not apply: only a status that is one plain word goes in it.
+_STATUS_WORD = re.compile(r"[a-z][a-z_]{0,39}")
 
 # What the access key's policy must allow, for a 403 answer users can act on.
 REQUIRED_RESOURCES = (
@@ -45,7 +48,7 @@ class MessageRef:
         """Parse a button value; None unless every id is a UUID (values come back from the client)."""
         try:
             data = json.loads(value)
-        except ValueError:
+        except (ValueError, RecursionError):  # deep nesting ("[[[[…") raises RecursionError
             return None
         if not isinstance(data, dict):
             return None
@@ -83,8 +86,8 @@ def message_reply(
     reveal = reveal and footer is None
     status = msg.status or "unknown"
     blocks: list[Block] = [
-        header(f"Message {status}"),
-        fields(_facts(found, workspace_label, reveal=reveal)),
+        header(f"Message {status}" if _STATUS_WORD.fullmatch(status) else "Message with an unrecognised status"),
+        fields(_facts(found, diagnosis, workspace_label, reveal=reveal)),
     ]
     if msg.failed:
         blocks += diagnosis_blocks(diagnosis)
@@ -131,10 +134,12 @@ def lookup_error(error: BirdError, ref: MessageRef, workspace_label: str) -> dic
     return message(blocks, texts[error.kind].replace("*", ""))
 
 
-def _facts(found: FoundMessage, workspace_label: str, *, reveal: bool) -> list[str]:
+def _facts(found: FoundMessage, diagnosis: Diagnosis, workspace_label: str, *, reveal: bool) -> list[str]:
     msg = found.message
+    plain = f"\n{escape(diagnosis.status.plain)}" if diagnosis.status else ""
     facts = [
-        f"*Status*\n`{escape(msg.status or 'unknown')}`" + (f"\n{escape(_plain_status(msg))}" if msg.status else ""),
+        f"*Message*\n`{escape(msg.id)}`",
+        f"*Status*\n`{escape(msg.status or 'unknown')}`{plain}",
         f"*Workspace*\n{escape(workspace_label)}",
         f"*Channel*\n`{escape(found.channel_id)}`",
         f"*Direction*\n{escape(msg.direction or 'unknown')}",
@@ -146,12 +151,6 @@ def _facts(found: FoundMessage, workspace_label: str, *, reveal: bool) -> list[s
     if msg.failed and elapsed is not None:
         facts.append(f"*Time to failure*\n{_duration(elapsed)}")
     return facts
-
-
-def _plain_status(msg: Message) -> str:
-    return {"sending_failed": "failed before reaching the platform", "delivery_failed": "failed after hand-off"}.get(
-        msg.status or "", ""
-    )
 
 
 def _receivers(msg: Message, *, reveal: bool) -> str:
