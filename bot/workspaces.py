@@ -110,9 +110,6 @@ class BirdwatchConfig(BaseModel):
                 return workspace
         return self.resolve(self.default_workspace_id) if self.default_workspace_id else None
 
-    def may_query(self, user_id: str, workspace: WorkspaceConfig) -> bool:
-        return workspace.allows(user_id)
-
     def enriches(self, channel_id: str) -> bool:
         """Whether alerts in this Slack channel get an explanation without being asked."""
         return self.enrichment.all_channels or channel_id in self.enrichment.channels

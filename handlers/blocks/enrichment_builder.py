@@ -102,6 +102,8 @@ def _section(item: Item) -> Block:
 
 def _message_line(item: MessageItem) -> str:
     head = f"*Message* `{item.message_id}`"
+    if item.error is not None and item.error.kind == "not_found":
+        return f"{head}: Bird has no message with this id in this channel's default workspace."
     if item.error is not None:
         return f"{head}: could not be looked up ({escape(str(item.error))}). Try `/message` later."
     if item.found is None or item.diagnosis is None:

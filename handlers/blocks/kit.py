@@ -86,10 +86,6 @@ def context(*items: str) -> Block:
     return {"type": "context", "elements": [mrkdwn(item) for item in items[:MAX_CONTEXT_ELEMENTS]]}
 
 
-def divider() -> Block:
-    return {"type": "divider"}
-
-
 def button(text: str, action_id: str, value: str, *, style: str | None = None) -> Block:
     element: Block = {
         "type": "button",

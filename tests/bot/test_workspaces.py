@@ -92,7 +92,7 @@ def test_with_only_an_access_key_any_workspace_id_resolves_to_that_key() -> None
     assert workspace is not None
     assert workspace.id == PROD
     assert workspace.access_key.get_secret_value() == ENV_KEY
-    assert config.may_query("U0ANYONE", workspace)
+    assert workspace.allows("U0ANYONE")
     assert config.resolve("prod") is None
     assert config.default_for_channel("C0ONCALL") is None
 
@@ -196,9 +196,9 @@ def test_allowed_users_restrict_who_may_query(tmp_path: Path) -> None:
     config = load_config(settings(write(tmp_path, EXAMPLE)), ENVIRON)
     prod, staging = config.workspaces
 
-    assert config.may_query("U0123", prod)
-    assert not config.may_query("U0999", prod)
-    assert config.may_query("U0999", staging)  # no list: everyone
+    assert prod.allows("U0123")
+    assert not prod.allows("U0999")
+    assert staging.allows("U0999")  # no list: everyone
     assert prod.allows("W0456")
     assert not prod.allows("U0999")
 

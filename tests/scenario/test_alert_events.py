@@ -611,8 +611,7 @@ async def test_message_id_lookup_failure_still_replies(bird_bot: BotUnderTest, f
     code, message = sections(post)
     assert code.startswith("*14001 INVALID_BALANCE*")
     assert message.startswith("*Message* `0d7b6c1e-5f3a-4c2b-9e8d-7a6b5c4d3e2f`")
-    assert "could not be looked up" in message
-    assert "404" in message
+    assert "Bird has no message with this id" in message
 
 
 async def test_message_id_without_a_default_workspace_points_to_slash_message(bot: BotUnderTest) -> None:

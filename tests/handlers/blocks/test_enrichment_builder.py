@@ -157,6 +157,10 @@ def test_message_ids_are_explained_but_cannot_be_muted(explainer: Explainer) -> 
         (MessageItem(key=MESSAGE_ID, message_id=MESSAGE_ID), "no default Bird workspace for this channel"),
         (
             MessageItem(key=MESSAGE_ID, message_id=MESSAGE_ID, error=BirdError("not_found", status=404)),
+            "Bird has no message with this id in this channel's default workspace",
+        ),
+        (
+            MessageItem(key=MESSAGE_ID, message_id=MESSAGE_ID, error=BirdError("timeout")),
             "could not be looked up (Bird API: ",
         ),
         (

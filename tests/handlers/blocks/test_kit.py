@@ -15,7 +15,6 @@ from handlers.blocks.kit import (
     button,
     code_block,
     context,
-    divider,
     escape,
     fields,
     header,
@@ -273,7 +272,7 @@ def test_fifty_one_blocks_say_two_more() -> None:
 
 def test_total_text_budget_is_enforced() -> None:
     # Five full sections are 15,000 characters, over the budget of what Slack accepts in one message.
-    payload = message([section("x" * 3000) for _ in range(5)] + [divider()], "fallback")
+    payload = message([section("x" * 3000) for _ in range(5)] + [{"type": "divider"}], "fallback")
     blocks = payload["blocks"]
     kept = [b for b in blocks if b["type"] == "section"]
     assert len(kept) == kit.MAX_TOTAL_TEXT // 3000
@@ -309,7 +308,7 @@ def test_fallback_text_is_escaped_and_cut() -> None:
                 st.text(min_size=1, max_size=300),
                 st.text(max_size=2500),
             ),
-            st.just(divider()),
+            st.just({"type": "divider"}),
         ),
         min_size=1,
         max_size=70,
