@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import time
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import aiohttp
@@ -86,10 +87,10 @@ def serve_birdwatch(port: int, slack_api: str) -> None:
     from bot.settings import Settings
 
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack_api,  # type: ignore[arg-type]
+        slack_api_url=slack_api,
         log_level="WARNING",
     )
     runtime = build_runtime(settings, environ={})
@@ -195,7 +196,7 @@ async def main() -> None:
     fake_slack = start_process(serve_fake_slack, ports)
     slack_api, stats_url = await asyncio.get_running_loop().run_in_executor(None, ports.get)
 
-    servers: dict[str, tuple[multiprocessing.Process, str]] = {}
+    servers: dict[str, tuple[BaseProcess, str]] = {}
     for name, target in (("birdwatch", serve_birdwatch), ("bare Bolt", serve_bare_bolt)):
         port = free_port()
         servers[name] = (start_process(target, port, slack_api), f"http://127.0.0.1:{port}/slack/events")

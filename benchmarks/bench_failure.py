@@ -27,10 +27,10 @@ def serve_birdwatch(port: int, slack_api: str) -> None:
     from bot.settings import Settings
 
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         slack_bot_token=BOT_TOKEN,
         slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack_api,  # type: ignore[arg-type]
+        slack_api_url=slack_api,
         log_level="WARNING",
     )
     web.run_app(create_web_app(build_runtime(settings)), host="127.0.0.1", port=port, print=None, access_log=None)

@@ -9,6 +9,7 @@ import statistics
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 import aiohttp
@@ -25,7 +26,7 @@ def free_port() -> int:
         return port
 
 
-def start_process(target: Callable[..., None], *args: Any) -> multiprocessing.Process:
+def start_process(target: Callable[..., None], *args: Any) -> BaseProcess:
     process = multiprocessing.get_context("spawn").Process(target=target, args=args, daemon=True)
     process.start()
     return process

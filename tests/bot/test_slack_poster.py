@@ -61,7 +61,7 @@ def slack_error(error: str, *, status: int = 200, headers: dict[str, str] | None
         headers=headers or {},
         status_code=status,
     )
-    return SlackApiError(error, response)
+    return SlackApiError(error, response)  # type: ignore[no-untyped-call]
 
 
 def rate_limited(retry_after: str | None = "2") -> SlackApiError:

@@ -24,11 +24,11 @@ def _free_port() -> int:
 async def test_socket_mode_answers_failure_and_serves_only_health(fake_slack: FakeSlack) -> None:
     port = _free_port()
     settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         slack_bot_token="xoxb-test-token",
         slack_signing_secret="unused-in-socket-mode",
-        slack_app_token="xapp-test-token",  # type: ignore[arg-type]
-        slack_api_url=fake_slack.api_url,  # type: ignore[arg-type]
+        slack_app_token="xapp-test-token",
+        slack_api_url=fake_slack.api_url,
         host="127.0.0.1",
         port=port,
     )

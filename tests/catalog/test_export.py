@@ -80,7 +80,7 @@ def test_schema_rejects_an_entry_missing_a_field(exported: dict[str, Any]) -> No
 def validate(export: dict[str, Any], schema: dict[str, Any]) -> None:
     """Validate with jsonschema when it is installed, else with the small stand-in below."""
     try:
-        import jsonschema
+        import jsonschema  # type: ignore[import-untyped]
     except ImportError:
         _check_required_fields(schema, export)
         return

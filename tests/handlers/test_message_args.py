@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 
 import pytest
 from hypothesis import example, given, settings
@@ -100,7 +101,8 @@ def test_problem_quotes_at_most_80_characters_of_the_input() -> None:
 # --- properties --------------------------------------------------------------------------------
 
 uuids = st.uuids().map(str)
-id_forms = st.tuples(uuids, st.sampled_from([str, str.upper, lambda u: u.replace("-", "")])).map(lambda p: p[1](p[0]))
+spellings: list[Callable[[str], str]] = [str, str.upper, lambda u: u.replace("-", "")]
+id_forms = st.tuples(uuids, st.sampled_from(spellings)).map(lambda p: p[1](p[0]))
 words = st.one_of(
     id_forms,
     st.sampled_from(["prod", "help", "?", "<!channel>", "`", "../..", "%2e%2e", "\x00", "\u202e", "ws.eu-1"]),

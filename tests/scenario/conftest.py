@@ -74,14 +74,16 @@ async def fake_bird() -> AsyncIterator[FakeBird]:
 def make_settings(
     slack: FakeSlack, bird: FakeBird | None = None, config_file: Path | None = None, **overrides: Any
 ) -> Settings:
-    return Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        slack_bot_token="xoxb-test-token",
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack.api_url,  # type: ignore[arg-type]
-        **({"bird_api_url": bird.url} if bird else {}),
-        **({"birdwatch_config": config_file} if config_file else {}),
-        **overrides,
+    # model_validate skips the environment and .env sources: the test states every setting.
+    return Settings.model_validate(
+        {
+            "slack_bot_token": "xoxb-test-token",
+            "slack_signing_secret": SIGNING_SECRET,
+            "slack_api_url": slack.api_url,
+            **({"bird_api_url": bird.url} if bird else {}),
+            **({"birdwatch_config": config_file} if config_file else {}),
+            **overrides,
+        }
     )
 
 

@@ -87,7 +87,8 @@ def buttons(payload: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def facts(payload: dict[str, Any]) -> dict[str, str]:
     (block,) = [b for b in payload["blocks"] if "fields" in b]
-    return dict(tuple(f["text"].split("\n", 1)) for f in block["fields"])  # type: ignore[misc]
+    pairs = (f["text"].split("\n", 1) for f in block["fields"])
+    return {name: value for name, value in pairs}
 
 
 def assert_private(payload: dict[str, Any]) -> None:
