@@ -278,7 +278,12 @@ class BirdClient:
     async def _read_message(self, ws: str, key: str, msg: str, ch: str, deadline: float) -> FoundMessage:
         response = await self._get(ws, key, f"/workspaces/{ws}/channels/{ch}/messages/{msg}", deadline)
         message = _parse_body(response, Message, "message")
-        return FoundMessage(message=message, channel_id=ch, from_cache=False)
+        return FoundMessage(message=message, channel_id=ch, from_cache=False, platform=self._platform_of(ws, ch))
+
+    def _platform_of(self, ws: str, ch: str) -> str | None:
+        """The channel's platform, when the workspace's channel list is cached (no request for it)."""
+        channels = self._channels.get(ws, ())
+        return next((c.platform_id for c in channels if c.id == ch), None)
 
     async def _locate_message(self, ws: str, key: str, msg: str, deadline: float) -> FoundMessage:
         remembered = self._channel_of.get((ws, msg))

@@ -131,8 +131,10 @@ class BirdError(Exception):
 
 @dataclass(frozen=True)
 class FoundMessage:
-    """A message and the channel that holds it; ``from_cache`` when no request was made for it."""
+    """A message and the channel that holds it; ``from_cache`` when no request was made for it.
+    ``platform`` is the channel's platform (e.g. ``sms-messagebird``) when birdwatch knows it."""
 
     message: Message
     channel_id: str
     from_cache: bool
+    platform: str | None = None

@@ -10,6 +10,7 @@ from typing import Any
 
 from catalog.diagnosis import Diagnosis, time_to_failure
 from catalog.message import BirdError, FoundMessage, Message
+from catalog.models import Stage
 from catalog.redaction import mask_identifier
 
 from ..message_args import as_uuid
@@ -141,7 +142,7 @@ def _facts(found: FoundMessage, diagnosis: Diagnosis, workspace_label: str, *, r
         f"*Message*\n`{escape(msg.id)}`",
         f"*Status*\n`{escape(msg.status or 'unknown')}`{plain}",
         f"*Workspace*\n{escape(workspace_label)}",
-        f"*Channel*\n`{escape(found.channel_id)}`",
+        f"*Channel*\n`{escape(found.channel_id)}`" + _platform(found, diagnosis),
         f"*Direction*\n{escape(msg.direction or 'unknown')}",
         f"*Receiver*\n{_receivers(msg, reveal=reveal)}",
         f"*Created*\n{_time(msg.created_at)}",
@@ -151,6 +152,15 @@ def _facts(found: FoundMessage, diagnosis: Diagnosis, workspace_label: str, *, r
     if msg.failed and elapsed is not None:
         facts.append(f"*Time to failure*\n{_duration(elapsed)}")
     return facts
+
+
+def _platform(found: FoundMessage, diagnosis: Diagnosis) -> str:
+    """The channel's platform from Bird's channel list, else the platform the failure came from."""
+    if found.platform:
+        return f"\n{escape(found.platform)}"
+    if diagnosis.source is not None and diagnosis.source.stage == Stage.AFTER_HANDOFF:
+        return f"\n{escape(diagnosis.source.title)}"
+    return ""
 
 
 def _receivers(msg: Message, *, reveal: bool) -> str:

@@ -204,7 +204,7 @@ async def test_default_workspace_form_acks_at_once_then_replaces_the_note(
     assert answer["replace_original"] is True
     assert answer["blocks"][0]["text"]["text"] == "Message delivery_failed"
     # Searched the default workspace's channels: the answer names the channel that holds it.
-    assert field_texts(answer)["Channel"] == f"`{channel}`"
+    assert field_texts(answer)["Channel"] == f"`{channel}`\nsms-messagebird"
     assert fake_bird.count(FakeBird.channels_path(WORKSPACE_ID)) >= 1
 
 
@@ -357,7 +357,8 @@ async def test_failed_message_answer_explains_everything_and_hides_customer_data
     }
     facts = field_texts(answer)
     assert facts["Status"] == "`delivery_failed`\nFailed after the platform took it"
-    assert facts["Channel"] == f"`{channel}`"
+    # The channel and its platform, as Bird's channel list names it.
+    assert facts["Channel"] == f"`{channel}`\nsms-messagebird"
     assert facts["Direction"] == "outgoing"
     assert facts["Created"] == "2024-05-01 10:00:00 UTC"
     assert facts["Last status"] == "2024-05-01 10:00:05 UTC"
@@ -789,7 +790,7 @@ async def test_search_without_a_channel_follows_pages_and_pins_the_channel(make_
 
         _, answer = await answer_of(bot, message["id"])
 
-        assert field_texts(answer)["Channel"] == f"`{channels[-1]}`"
+        assert field_texts(answer)["Channel"].startswith(f"`{channels[-1]}`")
         assert bird.requests[FakeBird.channels_path(WORKSPACE_ID)] == 3  # pages of 2, 2, 1
         assert bird.requests[FakeBird.message_path(WORKSPACE_ID, channels[-1], message["id"])] == 1
         assert json.loads(buttons(answer)[ACTION_MESSAGE_REFRESH]["value"])["c"] == channels[-1]

@@ -58,6 +58,7 @@ def reply(
     *,
     channel: str = CH,
     from_cache: bool = False,
+    platform: str | None = None,
     sharer: str | None = None,
     **options: Any,
 ) -> dict[str, Any]:
@@ -65,7 +66,7 @@ def reply(
     ref = ref or MessageRef(WS, message.id, CH)
     footer = f"Shared by <@{sharer}> · via /message" if sharer else None
     payload = message_reply(
-        FoundMessage(message, channel, from_cache),
+        FoundMessage(message, channel, from_cache, platform),
         diagnose_message(default_catalog(), message),
         ref,
         workspace_label=options.pop("workspace_label", "prod"),
@@ -192,7 +193,8 @@ def test_failed_message_reply() -> None:
     shown = facts(payload)
     assert shown["*Status*"] == "`delivery_failed`\nFailed after the platform took it"
     assert shown["*Workspace*"] == "prod"
-    assert shown["*Channel*"] == f"`{CH}`"
+    # The failure came from the SMS platform, and the channel list was not at hand.
+    assert shown["*Channel*"] == f"`{CH}`\nSMS platform and carriers"
     assert shown["*Direction*"] == "outgoing"
     assert shown["*Receiver*"] == "+31 6•••• 5678"
     assert shown["*Created*"] == "2024-05-01 10:00:00 UTC"
@@ -225,7 +227,13 @@ def test_buttons_pin_the_channel_a_search_found() -> None:
     payload = reply(a_message(), MessageRef(WS, MSG), channel=found_in)
 
     assert MessageRef.from_value(buttons(payload)[ACTION_MESSAGE_REFRESH]["value"]) == MessageRef(WS, MSG, found_in)
-    assert facts(payload)["*Channel*"] == f"`{found_in}`"
+    assert facts(payload)["*Channel*"].startswith(f"`{found_in}`")
+
+
+def test_channel_platform_from_birds_channel_list_wins() -> None:
+    payload = reply(a_message(), platform="whatsapp")
+
+    assert facts(payload)["*Channel*"] == f"`{CH}`\nwhatsapp"
 
 
 def test_sending_failed_is_said_in_plain_words() -> None:
