@@ -37,7 +37,9 @@ def render(answer: Answer) -> str:
         lines += ["What to do now:", *_steps(e.fix), "", f"{RETRY_LABELS[e.retry]}."]
         lines.append(f"Entry: {CONFIDENCE_LABELS[e.confidence]}.")
         if answer.usual_codes:
-            lines.append(_wrap("Usually reported as: " + ", ".join(f"{c.code} {c.name}" for c in answer.usual_codes)))
+            lines.append(
+                _wrap("Usually comes with Bird codes: " + ", ".join(f"{c.code} {c.name}" for c in answer.usual_codes))
+            )
         return "\n".join(lines)
     if isinstance(answer, FamilyAnswer):
         lines = [f"{answer.family.prefix}XXX: {answer.family.name}", _wrap(answer.family.meaning), ""]

@@ -178,7 +178,7 @@ def test_platform_code_answer(explainer: Explainer) -> None:
     assert steps.splitlines()[1:] == [f"{i}. {escape(a)}" for i, a in enumerate(answer.entry.fix, 1)]
     assert f"*{RETRY_LABELS[answer.entry.retry]}*" in text
     assert "Source of this entry: documented by the platform" in text
-    assert "Usually reported by Bird as: `14005` INVALID_SESSION_WINDOW" in text
+    assert "Usually comes with Bird codes: `14005` INVALID_SESSION_WINDOW" in text
     assert_share_recreates(explainer, payload, answer)
 
 
