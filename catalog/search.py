@@ -27,9 +27,13 @@ from .loader import Catalog
 from .message import Failure
 from .models import FailureCode, FailureSource, PlatformCode
 from .reason import looks_like_reason
+from .scanner import Hit, scan
 
 MAX_QUERY_LENGTH = 4000
 MAX_MATCHES = 5
+# Free-word search reads at most this many distinct words: every entry a query can mean is named
+# in far fewer, and each word costs a lookup while Slack waits (3 s) for the acknowledgement.
+MAX_QUERY_WORDS = 16
 EXAMPLES = [
     "15011",
     "INVALID_SPAM",
@@ -43,14 +47,16 @@ EXAMPLES = [
 _HELP_WORDS = {"help", "?", "-h", "--help", "usage"}
 _STOPWORDS = {"a", "an", "the", "of", "to", "is", "in", "on", "for", "and", "or", "my", "was", "it", "be", "with"}
 _TOKEN = re.compile(r"[a-z0-9]+")
-_FAMILY = re.compile(r"^(\d{2})(?:x{3}|\*{1,3}|\.{3})$", re.IGNORECASE)
-_SOURCE_AND_CODE = re.compile(r"^([a-z][\w.-]*?)\s*[\s:/#]\s*(\d+(?:-\d+)?)$", re.IGNORECASE)
-_CODE_AND_SOURCE = re.compile(r"^(\d+(?:-\d+)?)\s+([a-z][\w.-]*)$", re.IGNORECASE)
+# ASCII digits only: str.isdigit() and \d accept "¹²³", "١٥٠١١" and "１５０１１", which int() rejects or misreads.
+_DIGITS = re.compile(r"[0-9]+")
+_FAMILY = re.compile(r"^([0-9]{2}) ?(?:x{3}|\*{1,3}|\.{3})$", re.IGNORECASE)
+_SOURCE_AND_CODE = re.compile(r"^([a-z][\w.-]*?)\s*[\s:/#]\s*([0-9]+(?:-[0-9]+)?)$", re.IGNORECASE)
+_CODE_AND_SOURCE = re.compile(r"^([0-9]+(?:-[0-9]+)?)\s+([a-z][\w.-]*)$", re.IGNORECASE)
 _JSON_FIELDS = {
     "status": re.compile(r'"status"\s*:\s*"([^"]{1,64})"'),
     "reason": re.compile(r'"reason"\s*:\s*"((?:[^"\\]|\\.){0,2000})"'),
     "details": re.compile(r'"details"\s*:\s*"((?:[^"\\]|\\.){0,500})"'),
-    "code": re.compile(r'"failure"\s*:\s*\{[^{}]*?"code"\s*:\s*"?(\d{5})'),
+    "code": re.compile(r'"failure"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([0-9]{5})'),
     "source": re.compile(r'"source"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]{1,64})"'),
     "source_code": re.compile(r'"source"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([\w-]{1,32})'),
 }
@@ -58,6 +64,8 @@ _JSON_FIELDS = {
 # Field weights for word search: names and curated keywords count most.
 _W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 2.0, 1.0
 _PHRASE_BONUS = 6.0
+# _same_word is true only for equal words or for words sharing the first _STEM_PREFIX characters.
+_STEM_PREFIX = 5
 
 
 def normalize_name(text: str) -> str:
@@ -72,14 +80,16 @@ def _tokens(text: str) -> list[str]:
 def _same_word(query_token: str, word: str) -> bool:
     if query_token == word:
         return True
-    # A cheap stem: "subscribed" finds "subscriber", "expire" finds "expired".
+    # A cheap stem: "subscribed" finds "subscriber", "expire" finds "expired". Both words then
+    # have at least _STEM_PREFIX characters and share the first _STEM_PREFIX of them.
     shorter, longer = sorted((query_token, word), key=len)
-    return len(shorter) >= 5 and longer.startswith(shorter[: max(5, len(shorter) - 2)])
+    return len(shorter) >= _STEM_PREFIX and longer.startswith(shorter[: max(_STEM_PREFIX, len(shorter) - 2)])
 
 
 @dataclass
 class _Document:
     match: Match
+    key: str  # the entry: "code:15011", "source:whatsapp", "platform_code:whatsapp-cloud:131047"
     fields: list[tuple[float, set[str]]]
     phrases: list[str]
     weight: float = 1.0
@@ -96,14 +106,25 @@ class _WordIndex:
                 for word in words:
                     posting = self._postings.setdefault(word, {})
                     posting[number] = max(weight, posting.get(number, 0.0))
+        # Vocabulary words by their first _STEM_PREFIX characters, in vocabulary order: the only
+        # words other than the token itself that _same_word can accept.
+        self._by_prefix: dict[str, list[str]] = {}
+        for word in self._postings:
+            if len(word) >= _STEM_PREFIX:
+                self._by_prefix.setdefault(word[:_STEM_PREFIX], []).append(word)
         self._similar: dict[str, tuple[str, ...]] = {}
 
     def similar_words(self, token: str) -> tuple[str, ...]:
-        # Scanning the vocabulary costs about a millisecond, so each distinct token pays it once.
+        """The vocabulary words ``_same_word`` accepts for ``token``, in vocabulary order."""
         if token not in self._similar:
             if len(self._similar) > 10_000:
                 self._similar.clear()
-            self._similar[token] = tuple(word for word in self._postings if _same_word(token, word))
+            if len(token) < _STEM_PREFIX:
+                similar: tuple[str, ...] = (token,) if token in self._postings else ()
+            else:
+                candidates = self._by_prefix.get(token[:_STEM_PREFIX], ())
+                similar = tuple(word for word in candidates if _same_word(token, word))
+            self._similar[token] = similar
         return self._similar[token]
 
     def rank(self, query_tokens: list[str], phrase: str) -> list[tuple[float, float, _Document]]:
@@ -159,6 +180,7 @@ class Explainer:
             or self._by_family(text)
             or self._by_name(text)
             or self._by_source_and_code(text)
+            or self._by_hits(text)
             or self._by_words(text)
             or self._not_found(text)
         )
@@ -166,7 +188,7 @@ class Explainer:
     # -- exact forms --------------------------------------------------------------------------
 
     def _by_number(self, text: str) -> Answer | None:
-        if not text.isdigit():
+        if not _DIGITS.fullmatch(text):
             return None
         if len(text) == 5:
             return self._code_or_nearest(int(text))
@@ -246,6 +268,41 @@ class Explainer:
             )
         return self._platform_answer(entry, source)
 
+    # -- codes amid other words -----------------------------------------------------------------
+
+    def _by_hits(self, text: str) -> Answer | None:
+        """Codes, names and source + platform code pairs the scanner finds in the text ("code 15011",
+        "INVALID_SPAM 15011", "whatsapp 131047 again"): one is answered as if typed alone; several
+        are listed first, in order of appearance, followed by the best word matches."""
+        found = [
+            resolved for hit in scan(self.catalog, text, from_integration=True) if (resolved := self._resolve(hit))
+        ]
+        if not found:
+            return None
+        if len(found) == 1:
+            return found[0][1]
+        matches = [match for _, _, match in found]
+        listed = {key for key, _, _ in found}
+        extra = [doc.match for _, _, doc in self._ranked(text) if doc.key not in listed]
+        return MatchesAnswer(query=text, matches=matches + extra[: max(0, MAX_MATCHES - len(matches))])
+
+    def _resolve(self, hit: Hit) -> tuple[str, Answer, Match] | None:
+        """The entry a scanner hit names (as a _Document key), its answer and the match that opens it;
+        None for message ids, which /failure does not look up."""
+        if hit.kind == "code":
+            code = self.catalog.codes.get(int(hit.key))
+            return None if code is None else (_code_key(code), self._code_answer(code), self._code_match(code))
+        if hit.kind == "platform_code":
+            source_name, number = hit.key.split(":", 1)
+            source = self.catalog.sources_by_alias.get(source_name.lower())
+            if source is None or source.code_table is None:
+                return None
+            entry = self.catalog.platform_codes.get((source.code_table, number))
+            if entry is None:
+                return None
+            return _platform_key(entry), self._platform_answer(entry, source), self._platform_match(entry, source)
+        return None
+
     # -- pasted JSON --------------------------------------------------------------------------
 
     def _explain_json(self, text: str) -> Answer:
@@ -260,7 +317,7 @@ class Explainer:
             diagnosis=diagnose(
                 self.catalog,
                 status=fields["status"],
-                code=int(code) if code and code.isdigit() else None,
+                code=int(code) if code and _DIGITS.fullmatch(code) else None,
                 source=fields["source"],
                 source_code=fields["source_code"],
                 reason=fields["reason"],
@@ -271,17 +328,10 @@ class Explainer:
     # -- free words ---------------------------------------------------------------------------
 
     def _by_words(self, text: str) -> Answer | None:
-        query_tokens = _tokens(text)
-        if not query_tokens:
-            return None
-        phrase = " ".join(_TOKEN.findall(text.lower()))
-        scored = [item for item in self._index.rank(query_tokens, phrase) if item[0] >= 0.5 and item[1] > 0]
+        scored = self._ranked(text)
         if not scored:
             return None
-        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
         best_coverage, best_score, best = scored[0]
-        # Entries that match fewer of the words than the best one are noise, not alternatives.
-        scored = [item for item in scored if item[0] == best_coverage]
         if best_coverage < 1.0 and (typo := self._did_you_mean(text)) is not None:
             # A typo of a name: word matches on its other half ("invalid") would only be noise.
             return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=typo)
@@ -289,6 +339,19 @@ class Explainer:
         if best_coverage == 1.0 and best_score >= 2 * runner_up:
             return self.explain(best.match.query)
         return MatchesAnswer(query=text, matches=[doc.match for _, _, doc in scored[:MAX_MATCHES]])
+
+    def _ranked(self, text: str) -> list[tuple[float, float, _Document]]:
+        """(coverage, score, document), best first, for the entries matching most of the query's words."""
+        query_tokens = _first_distinct(_tokens(text), MAX_QUERY_WORDS)
+        if not query_tokens:
+            return []
+        phrase = " ".join(_TOKEN.findall(text.lower()))
+        scored = [item for item in self._index.rank(query_tokens, phrase) if item[0] >= 0.5 and item[1] > 0]
+        if not scored:
+            return []
+        scored.sort(key=lambda item: (item[0], item[1]), reverse=True)
+        # Entries that match fewer of the words than the best one are noise, not alternatives.
+        return [item for item in scored if item[0] == scored[0][0]]
 
     def _not_found(self, text: str) -> NotFoundAnswer:
         return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=self._did_you_mean(text))
@@ -317,8 +380,8 @@ class Explainer:
     def _source_match(self, source: FailureSource) -> Match:
         return Match(kind="source", query=source.name, label=f"source {source.name}", summary=source.title)
 
-    def _platform_match(self, entry: PlatformCode) -> Match:
-        source = self.catalog.sources_for_table(entry.table)[0]
+    def _platform_match(self, entry: PlatformCode, source: FailureSource | None = None) -> Match:
+        source = source or self.catalog.sources_for_table(entry.table)[0]
         return Match(
             kind="platform_code",
             query=f"{source.name} {entry.code}",
@@ -330,6 +393,7 @@ class Explainer:
         docs = [
             _Document(
                 match=self._code_match(code),
+                key=_code_key(code),
                 fields=[
                     (_W_NAME, set(_tokens(code.name.replace("_", " ")))),
                     (_W_KEYWORD, {t for k in code.keywords for t in _tokens(k)}),
@@ -343,6 +407,7 @@ class Explainer:
         docs += [
             _Document(
                 match=self._source_match(source),
+                key=f"source:{source.name}",
                 fields=[
                     (_W_NAME, set(_tokens(" ".join([source.name, *source.aliases])))),
                     (_W_KEYWORD, {t for k in source.keywords for t in _tokens(k)}),
@@ -357,6 +422,7 @@ class Explainer:
         docs += [
             _Document(
                 match=self._platform_match(entry),
+                key=_platform_key(entry),
                 fields=[
                     (_W_KEYWORD, {t for k in entry.keywords for t in _tokens(k)}),
                     (_W_TITLE, set(_tokens(entry.name))),
@@ -369,6 +435,24 @@ class Explainer:
             for entry in self.catalog.data.platform_codes
         ]
         return docs
+
+
+def _code_key(code: FailureCode) -> str:
+    return f"code:{code.code}"
+
+
+def _platform_key(entry: PlatformCode) -> str:
+    return f"platform_code:{entry.table}:{entry.code}"
+
+
+def _first_distinct(tokens: list[str], limit: int) -> list[str]:
+    """``tokens`` up to (not including) the first occurrence of the ``limit + 1``-th distinct one."""
+    seen: set[str] = set()
+    for position, token in enumerate(tokens):
+        seen.add(token)
+        if len(seen) > limit:
+            return tokens[:position]
+    return tokens
 
 
 def _nothing_matches(text: str) -> str:

@@ -136,7 +136,7 @@ def test_platform_code_answer_lists_the_usual_bird_codes(explainer: Explainer) -
     assert 14005 in [c.code for c in whatsapp.usual_codes]
 
 
-@pytest.mark.parametrize("query", ["14xxx", "14XXX", "14***", "14..."])
+@pytest.mark.parametrize("query", ["14xxx", "14XXX", "14***", "14...", "14 xxx", "14 XXX", " 14  xxx "])
 def test_family_forms(explainer: Explainer, query: str) -> None:
     answer = explainer.explain(query)
     assert isinstance(answer, FamilyAnswer)
@@ -149,6 +149,79 @@ def test_unknown_family(explainer: Explainer) -> None:
     assert isinstance(answer, NotFoundAnswer)
     assert "13XXX" in answer.message
     assert "11XXX, 12XXX, 14XXX, 15XXX" in answer.message
+
+
+# -- codes amid other words -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "code 15011",
+        "error 15011 on whatsapp",
+        "why 15011",
+        "15011 please",
+        "INVALID_SPAM 15011",
+        "15011 INVALID_SPAM",
+        "got INVALID_SPAM again",
+        "what does 15011 mean?",
+    ],
+)
+def test_a_code_among_other_words_is_answered_directly(explainer: Explainer, query: str) -> None:
+    assert code_of(explainer.explain(query)) == 15011
+
+
+@pytest.mark.parametrize(
+    ("query", "source"),
+    [
+        ("whatsapp 131047 again", "whatsapp"),
+        ("why did whatsapp 131047 happen", "whatsapp"),
+        ("error: whatsapp code 131047", "whatsapp"),
+        ("what is instagram 4 about", "instagram"),
+    ],
+)
+def test_a_source_and_platform_code_among_other_words_is_answered_directly(
+    explainer: Explainer, query: str, source: str
+) -> None:
+    answer = explainer.explain(query)
+    assert isinstance(answer, PlatformCodeAnswer), answer
+    # The source the user named, not the first one sharing its code table.
+    assert answer.source.name == source
+
+
+def test_a_message_id_among_other_words_is_not_a_second_hit(explainer: Explainer) -> None:
+    answer = explainer.explain("message id 3fa85f64-5717-4562-b3fc-2c963f66afa6 failed with 15011")
+    assert code_of(answer) == 15011
+
+
+def test_several_codes_among_other_words_are_listed_first_in_order(explainer: Explainer) -> None:
+    answer = explainer.explain("we got 15016 and whatsapp 131047, then 15011 and 15016 again")
+    assert isinstance(answer, MatchesAnswer)
+    assert answer.query == "we got 15016 and whatsapp 131047, then 15011 and 15016 again"
+    queries = [m.query for m in answer.matches]
+    assert queries[:3] == ["15016", "whatsapp 131047", "15011"]
+    assert [m.kind for m in answer.matches[:3]] == ["code", "platform_code", "code"]
+    assert len(queries) == len(set(queries))
+    assert len(queries) <= 5
+    for match in answer.matches:
+        assert explainer.explain(match.query).kind == match.kind, match
+
+
+def test_several_hits_keep_the_source_the_user_named(explainer: Explainer) -> None:
+    answer = explainer.explain("instagram 4 and 15011")
+    assert isinstance(answer, MatchesAnswer)
+    first = answer.matches[0]
+    assert (first.kind, first.query, first.label) == ("platform_code", "instagram 4", "instagram 4")
+    opened = explainer.explain(first.query)
+    assert isinstance(opened, PlatformCodeAnswer)
+    assert opened.source.name == "instagram"
+
+
+def test_words_only_queries_still_go_to_word_search(explainer: Explainer) -> None:
+    # No code, name or source + code pair: the scanner finds nothing and word ranking decides.
+    answer = explainer.explain("opted out")
+    assert isinstance(answer, MatchesAnswer)
+    assert answer.matches[0].query == "15016"
 
 
 # -- free words ranked -----------------------------------------------------------------------------
