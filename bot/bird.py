@@ -49,6 +49,8 @@ MAX_CONNECTIONS: Final = 100
 MAX_KEEPALIVE: Final = 10
 MESSAGE_CACHE_SIZE: Final = 4096
 CHANNEL_CACHE_SIZE: Final = 512
+# Workspaces whose request budget is tracked at once; any UUID a user types may name a workspace.
+BUDGET_WORKSPACES: Final = 1024
 # Fatal during a channel search: a bad key is bad everywhere, and a malformed hit is still the hit.
 _SEARCH_FATAL: Final = frozenset({"unauthorized", "malformed"})
 
@@ -99,39 +101,55 @@ class _Bucket:
 
 
 class RequestBudget:
-    """Per-workspace token bucket: ``rate`` requests per second, bursts of up to ``burst``."""
+    """Per-workspace token bucket: ``rate`` requests per second, bursts of up to ``burst``.
+
+    A bucket is forgotten once it has refilled (a new one would be the same), and at most
+    ``max_workspaces`` are kept: beyond that the least recently used goes first.
+    """
 
     def __init__(
-        self, rate: float = 5.0, burst: int = 5, *, clock: Clock = time.monotonic, sleep: Sleep = asyncio.sleep
+        self,
+        rate: float = 5.0,
+        burst: int = 5,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        max_workspaces: int = BUDGET_WORKSPACES,
     ) -> None:
-        if rate <= 0 or burst < 1:
-            raise ValueError("rate must be positive and burst at least 1")
+        if rate <= 0 or burst < 1 or max_workspaces < 1:
+            raise ValueError("rate must be positive, burst and max_workspaces at least 1")
         self._rate = rate
         self._burst = float(burst)
         self._clock = clock
         self._sleep = sleep
-        self._buckets: dict[str, _Bucket] = {}
+        self._buckets: TLRUCache[str, _Bucket, float] = TLRUCache(max_workspaces, self._full_at, clock)
 
     async def acquire(self, workspace_id: str) -> None:
         """Wait until a request to ``workspace_id`` may be sent."""
-        wait = self._reserve(workspace_id)
+        bucket, wait = self._reserve(workspace_id)
         if wait <= 0:
             return
         try:
             await self._sleep(wait)
         except asyncio.CancelledError:
             # The request will not be sent; give the token back so later callers are not starved.
-            self._buckets[workspace_id].tokens += 1
+            bucket.tokens += 1
             raise
 
-    def _reserve(self, workspace_id: str) -> float:
+    def _reserve(self, workspace_id: str) -> tuple[_Bucket, float]:
         """Take a token now (possibly going into debt) and return how long to wait for it."""
         now = self._clock()
-        bucket = self._buckets.setdefault(workspace_id, _Bucket(tokens=self._burst, updated=now))
+        bucket = self._buckets.get(workspace_id)
+        if bucket is None:
+            bucket = _Bucket(tokens=self._burst, updated=now)
         bucket.tokens = min(self._burst, bucket.tokens + (now - bucket.updated) * self._rate)
         bucket.updated = now
         bucket.tokens -= 1
-        return max(0.0, -bucket.tokens / self._rate)
+        self._buckets[workspace_id] = bucket  # (re)sets its expiry: when it is full again
+        return bucket, max(0.0, -bucket.tokens / self._rate)
+
+    def _full_at(self, _workspace_id: str, bucket: _Bucket, _now: float) -> float:
+        return bucket.updated + (self._burst - bucket.tokens) / self._rate
 
 
 # --- single flight --------------------------------------------------------------------------

@@ -1,18 +1,68 @@
 """The Channels API message, as far as diagnosing a failure needs it.
 
-Bird documents some fields loosely, so every model accepts unknown fields and treats
-everything but the id as optional: a message that arrives in a new shape is still explained.
+Bird documents some fields loosely, so every model accepts unknown fields and treats everything but
+the message id as optional and lenient: a value that cannot be read becomes None (a list drops the
+items it cannot read), so one odd field never costs the user the whole diagnosis.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+)
 
 FAILED_STATUSES = frozenset({"sending_failed", "delivery_failed"})
+
+T = TypeVar("T")
+
+
+def _or_none(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError:
+        return None
+
+
+def _readable_items(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as error:
+        if not isinstance(value, list):
+            return []
+        bad = {problem["loc"][0] for problem in error.errors() if problem["loc"]}
+        try:
+            return handler([item for index, item in enumerate(value) if index not in bad])
+        except ValidationError:
+            return []
+
+
+def _number_as_text(value: Any) -> Any:
+    # Bird sends a string; accept a number too rather than lose it.
+    return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+
+
+def _digits_as_int(value: Any) -> Any:
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else value
+
+
+# A field whose unreadable value becomes None instead of failing the message.
+Lenient = Annotated[T | None, WrapValidator(_or_none)]
+# A list that drops the items it cannot read; anything but a list becomes [].
+LenientList = Annotated[list[T], WrapValidator(_readable_items)]
+# Text that Bird may send as a number.
+NumberText = Annotated[str | None, BeforeValidator(_number_as_text), WrapValidator(_or_none)]
+# A number that Bird may send as text.
+DigitsInt = Annotated[int | None, BeforeValidator(_digits_as_int), WrapValidator(_or_none)]
 
 
 class _Tolerant(BaseModel):
@@ -20,71 +70,58 @@ class _Tolerant(BaseModel):
 
 
 class FailureSourceRef(_Tolerant):
-    name: str | None = None
-    code: str | None = None
-
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code_as_text(cls, value: Any) -> Any:
-        # Bird sends a string; accept a number too rather than fail on it.
-        return str(value) if isinstance(value, int | float) and not isinstance(value, bool) else value
+    name: Lenient[str] = None
+    code: NumberText = None
 
 
 class Failure(_Tolerant):
-    code: int | None = None
-    source: FailureSourceRef | None = None
-
-    @field_validator("code", mode="before")
-    @classmethod
-    def _code_as_int(cls, value: Any) -> Any:
-        if isinstance(value, str) and value.strip().isdigit():
-            return int(value)
-        return value
+    code: DigitsInt = None
+    source: Lenient[FailureSourceRef] = None
 
 
 class Contact(_Tolerant):
-    id: str | None = None
-    identifier_key: str | None = Field(default=None, alias="identifierKey")
-    identifier_value: str | None = Field(default=None, alias="identifierValue")
-    platform_address: str | None = Field(default=None, alias="platformAddress")
-    type: str | None = None
+    id: Lenient[str] = None
+    identifier_key: Lenient[str] = Field(default=None, alias="identifierKey")
+    identifier_value: Lenient[str] = Field(default=None, alias="identifierValue")
+    platform_address: Lenient[str] = Field(default=None, alias="platformAddress")
+    type: Lenient[str] = None
 
 
 class Receiver(_Tolerant):
-    contacts: list[Contact] = []
+    contacts: LenientList[Contact] = []
 
 
 class Connector(_Tolerant):
-    id: str | None = None
-    identifier_value: str | None = Field(default=None, alias="identifierValue")
+    id: Lenient[str] = None
+    identifier_value: Lenient[str] = Field(default=None, alias="identifierValue")
 
 
 class Sender(_Tolerant):
-    connector: Connector | None = None
-    contact: Contact | None = None
+    connector: Lenient[Connector] = None
+    contact: Lenient[Contact] = None
 
 
 class Body(_Tolerant):
-    type: str | None = None
+    type: Lenient[str] = None
 
 
 class Message(_Tolerant):
-    """A message from ``GET /workspaces/{ws}/channels/{ch}/messages/{id}``."""
+    """A message from ``GET /workspaces/{ws}/channels/{ch}/messages/{id}``; only ``id`` is required."""
 
     id: str
-    channel_id: str | None = Field(default=None, alias="channelId")
-    status: str | None = None
-    reason: str | None = None
-    details: str | None = None
-    failure: Failure | None = None
-    direction: str | None = None
-    sender: Sender | None = None
-    receiver: Receiver | None = None
-    body: Body | None = None
-    reference: str | None = None
-    created_at: datetime | None = Field(default=None, alias="createdAt")
-    updated_at: datetime | None = Field(default=None, alias="updatedAt")
-    last_status_at: datetime | None = Field(default=None, alias="lastStatusAt")
+    channel_id: Lenient[str] = Field(default=None, alias="channelId")
+    status: Lenient[str] = None
+    reason: Lenient[str] = None
+    details: Lenient[str] = None
+    failure: Lenient[Failure] = None
+    direction: Lenient[str] = None
+    sender: Lenient[Sender] = None
+    receiver: Lenient[Receiver] = None
+    body: Lenient[Body] = None
+    reference: Lenient[str] = None
+    created_at: Lenient[datetime] = Field(default=None, alias="createdAt")
+    updated_at: Lenient[datetime] = Field(default=None, alias="updatedAt")
+    last_status_at: Lenient[datetime] = Field(default=None, alias="lastStatusAt")
 
     @property
     def failed(self) -> bool:

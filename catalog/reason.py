@@ -2,6 +2,8 @@
 
 SMS failures carry a reason like ``details: unknown subscriber; reason: unknown_subscriber; code: 1``.
 Other platforms put free text there, so anything that is not ``key: value`` pairs is kept whole.
+Only the first ``MAX_PARSED`` characters are parsed (``raw`` keeps all of it): Bird's structured
+reasons are far shorter, and parsing runs on the event loop.
 """
 
 from __future__ import annotations
@@ -10,7 +12,10 @@ import re
 
 from pydantic import BaseModel
 
-_PAIR = re.compile(r"^\s*([A-Za-z][A-Za-z _-]{0,30}?)\s*[:=]\s*(.*?)\s*$", re.DOTALL)
+MAX_PARSED = 2000
+# Matched against a stripped part, so the value needs no trailing ``\s*``: a lazy value followed by
+# ``\s*$`` backtracked quadratically on long whitespace runs.
+_PAIR = re.compile(r"([A-Za-z][A-Za-z _-]{0,30}?)\s*[:=]\s*(.*)", re.DOTALL)
 _KNOWN_KEYS = ("details", "reason", "code")
 
 
@@ -30,10 +35,10 @@ class ParsedReason(BaseModel):
 
 def parse_reason(text: str) -> ParsedReason:
     """Split ``key: value; key: value`` text; unstructured text comes back with only ``raw`` set."""
-    parts = [part for part in text.split(";") if part.strip()]
+    parts = [stripped for part in text[:MAX_PARSED].split(";") if (stripped := part.strip())]
     pairs: dict[str, str] = {}
     for part in parts:
-        match = _PAIR.match(part)
+        match = _PAIR.fullmatch(part)
         if match is None:
             return ParsedReason(raw=text)
         key = match.group(1).strip().lower().replace(" ", "_").replace("-", "_")

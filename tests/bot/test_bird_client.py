@@ -563,6 +563,32 @@ async def test_budget_refunds_a_cancelled_wait() -> None:
     await asyncio.wait_for(budget.acquire(WS), 1)  # a token is free again: no wait
 
 
+async def test_budget_tracks_a_bounded_number_of_workspaces() -> None:
+    budget = RequestBudget(rate=5, burst=5, clock=FakeClock(), sleep=Sleeps())  # the clock stands still
+
+    for n in range(5000):
+        await budget.acquire(f"00000000-0000-4000-8000-{n:012d}")
+
+    assert len(budget._buckets) <= 1024
+
+
+async def test_budget_forgets_a_bucket_only_once_it_has_refilled() -> None:
+    clock = FakeClock()
+    sleeps = Sleeps()
+    budget = RequestBudget(rate=5, burst=1, clock=clock, sleep=sleeps)
+    for _ in range(3):
+        await budget.acquire(WS)  # two tokens in debt: full again after 0.6 s
+
+    clock.advance(0.5)
+    await budget.acquire("other")  # expires whatever is full
+    await budget.acquire(WS)
+    assert sleeps.waits == pytest.approx([0.2, 0.4, 0.1])  # the debt was remembered, not a fresh bucket
+
+    clock.advance(5)
+    await budget.acquire("other")
+    assert list(budget._buckets) == ["other"]
+
+
 async def test_every_attempt_spends_from_the_budget(bird: FakeBird, make_client: MakeClient) -> None:
     clock = FakeClock()
     sleeps = Sleeps(clock)

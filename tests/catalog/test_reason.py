@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from catalog.reason import ParsedReason, looks_like_reason, parse_reason
+from catalog.reason import MAX_PARSED, ParsedReason, looks_like_reason, parse_reason
 
 DOCUMENTED = "details: unknown subscriber; reason: unknown_subscriber; code: 1"
 
@@ -85,6 +86,29 @@ def test_a_lone_code_is_structured_but_not_reason_shaped() -> None:
     assert not looks_like_reason("code: 1")
     assert looks_like_reason("code: 1;")
     assert not looks_like_reason("note: the message failed")
+
+
+def test_long_whitespace_runs_parse_quickly() -> None:
+    started = time.process_time()
+    parsed = parse_reason("a: x" + " " * 20000 + "y")
+    assert time.process_time() - started < 0.05
+    assert parsed.extra == {"a": "x"}  # only the first MAX_PARSED characters are parsed
+    assert len(parsed.raw) == 20005
+
+
+def test_whitespace_runs_within_the_parsed_length_do_not_backtrack() -> None:
+    text = "a: x" + " " * (MAX_PARSED - 10) + "y"
+    started = time.process_time()
+    for _ in range(10):
+        parsed = parse_reason(text)
+    assert time.process_time() - started < 0.05
+    assert parsed.extra == {"a": "x" + " " * (MAX_PARSED - 10) + "y"}
+
+
+def test_text_past_the_parsed_length_is_kept_in_raw_only() -> None:
+    text = "reason: a;" + " " * MAX_PARSED + "; code: 1"
+    parsed = parse_reason(text)
+    assert (parsed.reason, parsed.code, parsed.raw) == ("a", None, text)
 
 
 # -- properties ------------------------------------------------------------------------------------

@@ -721,7 +721,7 @@ async def test_connection_refused_is_unavailable(make_bot: BotFactory, fake_bird
         None,  # FakeBird's truncated JSON
         {"status": "delivered"},  # no id
         [1, 2, 3],
-        {"id": "x", "createdAt": "yesterday-ish"},
+        {"id": 7, "status": "yesterday-ish"},  # an id that is not text
     ],
 )
 async def test_malformed_answers_are_explained(
