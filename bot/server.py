@@ -8,12 +8,17 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.signature import SignatureVerifier
+from slack_sdk.socket_mode.aiohttp import SocketModeClient
+from slack_sdk.socket_mode.request import SocketModeRequest
 
 from .app import Runtime
+from .logs import describe_slack_request
 
 logger = logging.getLogger("birdwatch.http")
 SLACK_PATH = "/slack/events"
@@ -48,6 +53,9 @@ async def _health(_: web.Request) -> web.Response:
 def _slack_handler(app: AsyncApp, verifier: SignatureVerifier) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
         raw_body = await request.text()  # read first: a body too large keeps its 413
+        timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
+        if not (timestamp.isascii() and timestamp.isdigit()):
+            return web.json_response({"error": "invalid request"}, status=401)  # unsigned, or not by Slack
         bolt_request = await _readable_request(request)
         if bolt_request is None:
             # Bolt would answer 500 to what it cannot read, and Slack would redeliver it; what Slack
@@ -62,7 +70,7 @@ def _slack_handler(app: AsyncApp, verifier: SignatureVerifier) -> Handler:
             # A signed event no listener takes (Bolt checked the signature first): acknowledge it,
             # or Slack redelivers it and counts the failures against the app.
             bolt_response = BoltResponse(status=200, body="")
-        request[SLACK_KIND] = _describe(bolt_request.body)
+        request[SLACK_KIND] = describe_slack_request(bolt_request.body)
         return await to_aiohttp_response(bolt_response)
 
     return handle
@@ -76,20 +84,6 @@ async def _readable_request(request: web.Request) -> AsyncBoltRequest | None:
         return None
     event = bolt_request.body.get("event", {})
     return bolt_request if isinstance(event, dict) else None
-
-
-def _describe(body: dict[str, object]) -> str:
-    """What a Slack request was, for the log line: a command, an event type, an action."""
-    if command := body.get("command"):
-        return f"command {command}"
-    event = body.get("event")
-    if isinstance(event, dict):
-        subtype = event.get("subtype")
-        return f"event {event.get('type')}" + (f"/{subtype}" if subtype else "")
-    actions = body.get("actions")
-    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
-        return f"action {actions[0].get('action_id')}"
-    return str(body.get("type") or "unknown")
 
 
 @web.middleware
@@ -113,5 +107,24 @@ async def _log_requests(request: web.Request, handler: Handler) -> web.StreamRes
                 "ms": round((time.perf_counter() - started) * 1000, 2),
                 "slack": request.get(SLACK_KIND),
                 "retry": request.headers.get("X-Slack-Retry-Num"),
+            },
+        )
+
+
+class LoggingSocketModeHandler(AsyncSocketModeHandler):
+    """Bolt's Socket Mode handler, writing the same one line per request as the HTTP server."""
+
+    async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
+        started = time.perf_counter()
+        bolt_response = await run_async_bolt_app(self.app, req)
+        await send_async_response(client, req, bolt_response, time.time())
+        logger.info(
+            "request",
+            extra={
+                "mode": "socket",
+                "status": bolt_response.status,
+                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "slack": describe_slack_request(req.payload),
+                "retry": req.retry_attempt,
             },
         )

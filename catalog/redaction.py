@@ -45,3 +45,15 @@ def mask_other(value: str) -> str:
     if len(value) <= 6:
         return MASK * len(value)
     return f"{value[:2]}{MASK * 4}{value[-2:]}"
+
+
+_EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")
+# An international number ("+31 6 1234 5678") or a long bare digit run; dates, codes and ids
+# (short groups, or digits glued to hyphens) are left alone.
+_PHONE_IN_TEXT = re.compile(r"\+[0-9](?:[ ()-]?[0-9]){7,16}|(?<![0-9A-Za-z-])[0-9]{9,15}(?![0-9A-Za-z-])")
+
+
+def scrub(text: str) -> str:
+    """Mask e-mail addresses and phone numbers inside free text, such as a platform's reason."""
+    text = _EMAIL_IN_TEXT.sub(lambda m: mask_email(m.group()), text)
+    return _PHONE_IN_TEXT.sub(lambda m: mask_phone(m.group()), text)

@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from catalog import Catalog, diagnose_message
 from catalog.message import BirdError
 
-from .blocks.failure_builder import shared_by
+from .blocks.failure_builder import asked_by, shared_by
 from .blocks.message_builder import (
     ACTION_MESSAGE_DETAILS,
     ACTION_MESSAGE_REFRESH,
@@ -28,6 +28,7 @@ from .blocks.message_builder import (
 )
 from .deps import MessageSource, Spawner, Workspace, WorkspaceDirectory
 from .message_args import MessageQuery, MessageQueryError, parse_message_query
+from .payload import dig, logged_failures, text_at
 
 logger = logging.getLogger("birdwatch.message")
 
@@ -37,6 +38,8 @@ NOT_CONFIGURED = (
 )
 # A failed lookup always takes the place of the "Looking up…" note or the message it refreshes.
 REPLACE: dict[str, Any] = {"replace_original": True}
+# A new message only the clicker sees, leaving the clicked one as it is.
+PRIVATELY: dict[str, Any] = {"response_type": "ephemeral", "replace_original": False}
 UNEXPECTED = "Something went wrong while looking up that message; it has been logged. Try again."
 
 
@@ -78,6 +81,9 @@ class MessageLookups:
     ) -> None:
         """Fetch in the background and answer through ``response_url``; every path ends in an answer."""
 
+        # A failure replaces what the user clicked or typed, unless the answer was to be private.
+        failure_options = PRIVATELY if response == PRIVATELY else REPLACE
+
         async def work() -> None:
             options = response
             try:
@@ -95,10 +101,10 @@ class MessageLookups:
                 )
             except BirdError as error:
                 logger.info("message lookup failed", extra={"kind": error.kind, "status": error.status})
-                reply, options = lookup_error(error, ref, workspace.label), REPLACE
+                reply, options = lookup_error(error, ref, workspace.label), failure_options
             except Exception:
                 logger.exception("message lookup crashed")
-                reply, options = refusal(UNEXPECTED), REPLACE
+                reply, options = refusal(UNEXPECTED), failure_options
             await respond(**reply, **options)
 
         self.tasks.spawn(work(), name="message-lookup")
@@ -117,11 +123,11 @@ class MessageLookups:
 
 def register(app: AsyncApp, lookups: MessageLookups) -> None:
     async def message_command(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
-        query = parse_message_query(command.get("text") or "")
+        query = parse_message_query(text_at(command, "text"))
         if isinstance(query, MessageQueryError):
             await ack(**refusal(query.problem))
             return
-        target = lookups.target(query, command.get("channel_id", ""), command.get("user_id", ""))
+        target = lookups.target(query, text_at(command, "channel_id"), text_at(command, "user_id"))
         if isinstance(target, str):
             # Refused before any request: Bird sees nothing.
             await ack(**refusal(target))
@@ -132,27 +138,32 @@ def register(app: AsyncApp, lookups: MessageLookups) -> None:
 
     async def on_button(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        user = body.get("user", {}).get("id", "")
-        target = lookups.target_from_button(action.get("value", ""), user)
+        with logged_failures("message button"):
+            answer_button(body, action, respond)
+
+    def answer_button(body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
+        user = text_at(body, "user", "id")
+        target = lookups.target_from_button(text_at(action, "value"), user)
         if isinstance(target, str):
-            lookups.tasks.spawn(
-                respond(**refusal(target), response_type="ephemeral", replace_original=False), name="message-refused"
-            )
+            lookups.tasks.spawn(respond(**refusal(target), **PRIVATELY), name="message-refused")
             return
         workspace, ref = target
-        action_id = action.get("action_id")
-        if action_id == ACTION_MESSAGE_SHARE:
-            footer = shared_by(user, via="/message")
-            lookups.answer(respond, workspace, ref, footer=footer, response_type="in_channel", delete_original=True)
-        elif action_id == ACTION_MESSAGE_DETAILS and not lookups.workspaces.show_details:
+        action_id = text_at(action, "action_id")
+        # A button on a message the whole channel sees (a mention's answer) must never turn it into
+        # one that shows customer data: details go to the clicker alone, refreshes stay redacted.
+        private = dig(body, "container", "is_ephemeral") is True
+        if action_id == ACTION_MESSAGE_DETAILS and not lookups.workspaces.show_details:
             reply = refusal("Showing receiver details is turned off in birdwatch's configuration.")
-            lookups.tasks.spawn(
-                respond(**reply, response_type="ephemeral", replace_original=False), name="message-refused"
-            )
+            lookups.tasks.spawn(respond(**reply, **PRIVATELY), name="message-refused")
         elif action_id == ACTION_MESSAGE_DETAILS:
-            lookups.answer(respond, workspace, ref, reveal=True, replace_original=True)
-        else:
+            lookups.answer(respond, workspace, ref, reveal=True, **(REPLACE if private else PRIVATELY))
+        elif action_id == ACTION_MESSAGE_SHARE:
+            footer = shared_by(user, via="/message")
+            lookups.answer(respond, workspace, ref, footer=footer, response_type="in_channel", delete_original=private)
+        elif private:
             lookups.answer(respond, workspace, ref, fresh=True, replace_original=True)
+        else:
+            lookups.answer(respond, workspace, ref, fresh=True, footer=asked_by(user), replace_original=True)
 
     app.command("/message")(message_command)
     for action_id in (ACTION_MESSAGE_SHARE, ACTION_MESSAGE_REFRESH, ACTION_MESSAGE_DETAILS):

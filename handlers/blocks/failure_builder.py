@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from catalog.answers import (
@@ -20,6 +21,7 @@ from catalog.answers import (
 from catalog.diagnosis import Diagnosis
 from catalog.labels import CONFIDENCE_LABELS, OWNER_LABELS, RETRY_LABELS, STAGE_LABELS
 from catalog.models import FailureCode
+from catalog.redaction import scrub
 
 from .kit import (
     MAX_BUTTON_VALUE,
@@ -193,7 +195,7 @@ def platform_blocks(answer: PlatformCodeAnswer) -> list[Block]:
     ]
     if answer.usual_codes:
         blocks.append(
-            context("Usually reported by Bird as: " + ", ".join(f"`{c.code}` {c.name}" for c in answer.usual_codes))
+            context("Usually comes with Bird codes: " + ", ".join(f"`{c.code}` {c.name}" for c in answer.usual_codes))
         )
     blocks.append(context(link(answer.table.docs_url, answer.table.name)))
     return blocks
@@ -269,8 +271,9 @@ def _usage(answer: UsageAnswer) -> list[Block]:
 # -- diagnosis (shared with /message) -------------------------------------------------------------
 
 
-def diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
-    """The catalog's view of one failure's raw fields, raw values always shown beside it."""
+def diagnosis_blocks(diagnosis: Diagnosis, *, reveal: bool = False) -> list[Block]:
+    """The catalog's view of one failure's raw fields, raw values always shown beside it. Platform
+    texts can quote the recipient (an e-mail bounce, a number): masked unless ``reveal``."""
     blocks: list[Block] = []
     if diagnosis.status is not None:
         status = diagnosis.status
@@ -289,7 +292,7 @@ def diagnosis_blocks(diagnosis: Diagnosis) -> list[Block]:
         blocks.append(section(f"*Failure code {diagnosis.code_raw}* is not in the catalog.{implied}"))
     blocks += _source_and_platform(diagnosis)
     if diagnosis.reason is not None:
-        blocks.append(_reason_block(diagnosis))
+        blocks.append(_reason_block(diagnosis, shown=(lambda text: text) if reveal else scrub))
     if diagnosis.unknown_parts:
         blocks.append(context("Not in the catalog: " + ", ".join(escape(p) for p in diagnosis.unknown_parts)))
     if not blocks:
@@ -318,19 +321,19 @@ def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
     return [section("\n".join(parts))] if parts else []
 
 
-def _reason_block(diagnosis: Diagnosis) -> Block:
+def _reason_block(diagnosis: Diagnosis, shown: Callable[[str], str]) -> Block:
     reason = diagnosis.reason
     assert reason is not None
     lines = ["*Reason from the platform*"]
     if reason.structured:
         for key, value in (("details", reason.details), ("reason", reason.reason), ("code", reason.code)):
             if value:
-                lines.append(f"• {key}: `{escape(truncate(value, 300))}`")
-        lines += [f"• {escape(k)}: `{escape(truncate(v, 300))}`" for k, v in list(reason.extra.items())[:5]]
+                lines.append(f"• {key}: `{escape(truncate(shown(value), 300))}`")
+        lines += [f"• {escape(k)}: `{escape(truncate(shown(v), 300))}`" for k, v in list(reason.extra.items())[:5]]
     else:
-        lines.append(code_block(reason.raw))
+        lines.append(code_block(shown(reason.raw)))
     if diagnosis.details and diagnosis.details != reason.details:
-        lines.append(f"• details field: `{escape(truncate(diagnosis.details, 300))}`")
+        lines.append(f"• details field: `{escape(truncate(shown(diagnosis.details), 300))}`")
     return section("\n".join(lines))
 
 
@@ -341,5 +344,5 @@ def diagnosis_text(diagnosis: Diagnosis) -> str:
     if diagnosis.code_raw is not None:
         return f"Failure code {diagnosis.code_raw} (not in the catalog)"
     if diagnosis.reason is not None:
-        return "Failure reason: " + truncate(diagnosis.reason.raw, 200)
+        return "Failure reason: " + truncate(scrub(diagnosis.reason.raw), 200)
     return "Failure explained"

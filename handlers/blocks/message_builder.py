@@ -49,7 +49,7 @@ class MessageRef:
         """Parse a button value; None unless every id is a UUID (values come back from the client)."""
         try:
             data = json.loads(value)
-        except (ValueError, RecursionError):  # deep nesting ("[[[[…") raises RecursionError
+        except (TypeError, ValueError, RecursionError):  # deep nesting ("[[[[…") raises RecursionError
             return None
         if not isinstance(data, dict):
             return None
@@ -91,11 +91,11 @@ def message_reply(
         fields(_facts(found, diagnosis, workspace_label, reveal=reveal)),
     ]
     if msg.failed:
-        blocks += diagnosis_blocks(diagnosis)
+        blocks += diagnosis_blocks(diagnosis, reveal=reveal)
     else:
         blocks.append(section(_not_failed(diagnosis, status)))
         if diagnosis.code_raw is not None or diagnosis.reason is not None:
-            blocks += diagnosis_blocks(diagnosis)
+            blocks += diagnosis_blocks(diagnosis, reveal=reveal)
     if reveal:
         blocks += _details(msg)
     pinned = ref if ref.channel_id else MessageRef(ref.workspace_id, ref.message_id, found.channel_id)
