@@ -19,7 +19,7 @@ from catalog.export import export_catalog, export_schema
 
 from .app import build_runtime
 from .logs import configure_logging
-from .server import create_web_app
+from .server import LoggingSocketModeHandler, create_web_app
 from .settings import Settings, SettingsError, load_settings
 from .terminal import render
 from .workspaces import ConfigError
@@ -97,9 +97,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     await web.TCPSite(runner, settings.host, settings.port).start()
     socket_handler = None
     if settings.slack_app_token is not None:
-        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
-
-        socket_handler = AsyncSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+        socket_handler = LoggingSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     mode = "socket" if socket_handler else "http"
     logger.info("birdwatch is serving", extra={"mode": mode, "port": settings.port})

@@ -40,3 +40,17 @@ def configure_logging(level: str) -> None:
     # Bolt and slack_sdk log request details at DEBUG; keep them at WARNING unless asked.
     for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(level if level == "DEBUG" else "WARNING")
+
+
+def describe_slack_request(body: dict[str, Any]) -> str:
+    """What a Slack request was, for the log line: a command, an event type, an action."""
+    if command := body.get("command"):
+        return f"command {command}"
+    event = body.get("event")
+    if isinstance(event, dict):
+        subtype = event.get("subtype")
+        return f"event {event.get('type')}" + (f"/{subtype}" if subtype else "")
+    actions = body.get("actions")
+    if isinstance(actions, list) and actions and isinstance(actions[0], dict):
+        return f"action {actions[0].get('action_id')}"
+    return str(body.get("type") or "unknown")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
@@ -9,6 +10,11 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
+
+
+def _split_channels(value: str) -> list[str]:
+    return [part for part in re.split(r"[\s,]+", value.strip()) if part]
 
 
 class SettingsError(Exception):
@@ -31,6 +37,8 @@ class Settings(BaseSettings):
     bird_workspace_id: str | None = None
     bird_api_url: AnyHttpUrl = AnyHttpUrl("https://api.bird.com")
     birdwatch_config: Path | None = None
+    # Where alerts are enriched without a config file: "all", or Slack channel ids separated by commas.
+    birdwatch_enrich_channels: str | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -55,6 +63,16 @@ class Settings(BaseSettings):
             raise ValueError("must not be empty")
         return value
 
+    @field_validator("birdwatch_enrich_channels")
+    @classmethod
+    def _channel_list(cls, value: str | None) -> str | None:
+        if value is None or value.strip().lower() == "all":
+            return value
+        bad = [c for c in _split_channels(value) if not _SLACK_CHANNEL.fullmatch(c)]
+        if bad:
+            raise ValueError('must be "all" or Slack channel ids such as C0123ABCD, separated by commas')
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -63,6 +81,16 @@ class Settings(BaseSettings):
     @property
     def socket_mode(self) -> bool:
         return self.slack_app_token is not None
+
+    @property
+    def enrich_all_channels(self) -> bool:
+        return (self.birdwatch_enrich_channels or "").strip().lower() == "all"
+
+    @property
+    def enrich_channel_ids(self) -> frozenset[str]:
+        if self.birdwatch_enrich_channels is None or self.enrich_all_channels:
+            return frozenset()
+        return frozenset(_split_channels(self.birdwatch_enrich_channels))
 
     @property
     def slack_api_base_url(self) -> str | None:

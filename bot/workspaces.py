@@ -69,7 +69,7 @@ class EnrichmentConfig(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    all_channels: bool = True
+    all_channels: bool = False
     channels: frozenset[str] = frozenset()
     repeat_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
@@ -174,7 +174,7 @@ class _PrivacySection(BaseModel):
 class _EnrichmentSection(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    all_channels: bool = True
+    all_channels: bool = False
     channels: list[SlackChannelId] = []
     repeat_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
@@ -194,16 +194,10 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
     """Read the workspace configuration, or raise ConfigError naming every problem."""
     path = settings.birdwatch_config
     if path is None:
-        return _from_environment(settings, environ, BirdwatchConfig(), where="the environment")
+        general = BirdwatchConfig(enrichment=_enrichment(settings, _EnrichmentSection()))
+        return _from_environment(settings, environ, general, where="the environment")
     file = _read_file(path)
-    general = BirdwatchConfig(
-        show_details=file.privacy.show_details,
-        enrichment=EnrichmentConfig(
-            all_channels=file.enrichment.all_channels,
-            channels=frozenset(file.enrichment.channels),
-            repeat_window_minutes=file.enrichment.repeat_window_minutes,
-        ),
-    )
+    general = BirdwatchConfig(show_details=file.privacy.show_details, enrichment=_enrichment(settings, file.enrichment))
     problems = _enrichment_problems(file.enrichment)
     if not file.workspace:
         _raise_if(problems, path)
@@ -212,6 +206,17 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
     _raise_if(problems, path)
     config = general.model_copy(update={"workspaces": tuple(_workspace(entry, environ) for entry in file.workspace)})
     return _with_default_workspace(config, settings, path)
+
+
+def _enrichment(settings: Settings, section: _EnrichmentSection) -> EnrichmentConfig:
+    """The file's [enrichment] channels when it names any, else BIRDWATCH_ENRICH_CHANNELS; neither
+    means no channel is enriched: birdwatch speaks up unasked only where someone said it may."""
+    configured_in_file = section.all_channels or bool(section.channels)
+    return EnrichmentConfig(
+        all_channels=section.all_channels if configured_in_file else settings.enrich_all_channels,
+        channels=frozenset(section.channels) if configured_in_file else settings.enrich_channel_ids,
+        repeat_window_minutes=section.repeat_window_minutes,
+    )
 
 
 def _from_environment(

@@ -21,7 +21,8 @@ False-alarm rule: people mention 5-digit numbers all the time ("order 15011 ship
 so a bare failure code (or a one-word upper-case name) counts only when the text was
 posted by a bot or integration, or when an alert word appears within 60 characters of
 it: fail/failed/failure, error, code, bird, messagebird, status, delivery, undelivered,
-sending, rejected, alert. Names with an underscore, source + platform code pairs and
+sending, rejected, alert, firing. A number written as a reference ("PR #15011",
+"PROJ-15011") needs the alert word even in a bot's post. Names with an underscore, source + platform code pairs and
 labelled message ids are specific enough to count wherever they appear.
 """
 
@@ -57,8 +58,10 @@ _FIRST_WORD = re.compile(_WORD)
 # "delivered" and "birdseed" do not.
 _ALERT_WORDS = re.compile(
     r"(?<![A-Za-z])(?i:fail(?:s|ed|ing|ures?)?|errors?|codes?|(?:message)?bird|status(?:es)?|deliver(?:y|ies)"
-    r"|undeliver(?:ed|able)|sending|rejected|alerts?|alerting)(?![a-z])"
+    r"|undeliver(?:ed|able)|sending|rejected|alerts?|alerting|firing)(?![a-z])"
 )
+# What precedes an issue, pull-request or ticket number: "#15011", "PROJ-15011".
+_REFERENCE = re.compile(r"(?:#|(?<![0-9A-Za-z_])[A-Za-z][A-Za-z0-9]*-)$")
 # The last of these before a UUID says what the UUID identifies.
 _ID_LABELS = re.compile(
     r"(message|msg)|trace|request|span|correlation|channel|workspace|contact|conversation|connector"
@@ -198,7 +201,11 @@ class _Reader:
             hit = _platform_hit(self.catalog, self.pending_source[0], token)
         self.pending_source = None
         if hit is None and len(token) == 5 and token.isdigit():
-            hit = _code_hit(self.catalog.codes.get(int(token)), self.text, match, self.from_integration)
+            # "PR #15011" and "PROJ-15011" are references, not codes, unless an alert word is near.
+            counts = self.from_integration and not _REFERENCE.search(
+                self.text, max(0, match.start() - 24), match.start()
+            )
+            hit = _code_hit(self.catalog.codes.get(int(token)), self.text, match, counts)
         return hit
 
     def _word(self, match: re.Match[str], token: str) -> Hit | None:

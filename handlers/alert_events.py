@@ -3,12 +3,14 @@
 Every message event is acknowledged (Slack never retries for want of a listener); the dispatcher
 then decides, cheaply and in memory, whether the message is an alert worth one thread reply.
 Exactly once: an event id is handled once, a (channel, ts, code) is replied to once (covering
-redeliveries with new event ids and edits that repeat codes), and a code already explained in the
-channel within the repeat window gets no new reply. Mutes silence a code in a channel.
+redeliveries with new event ids and edits that repeat codes), and the same alert firing again
+in the channel with the same code within the repeat window gets no new reply. Mutes silence a
+code in a channel.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import re
 import time
@@ -21,8 +23,9 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from catalog.scanner import Hit
 
 from .alert_text import alert_text, is_integration_post, is_thread_reply, message_content
-from .blocks.enrichment_builder import ACTION_MUTE, muted_note, thread_reply
+from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MessageItem, muted_note, thread_reply
 from .deps import Poster, Spawner, StateStore, WorkspaceDirectory
+from .payload import dig, logged_failures, text_at
 from .thread_explanations import ThreadExplanations
 
 logger = logging.getLogger("birdwatch.enrich")
@@ -51,12 +54,16 @@ class AlertEnricher:
         ts = str(content.get("ts") or event.get("ts") or "")
         if not ts or not self._worth_reading(content, channel, context):
             return  # without a ts there is no thread to reply in
-        hits = self.explanations.scan(alert_text(content), from_integration=is_integration_post(content))
-        new = [hit for hit in hits if await self._first_time(channel, ts, hit)]
+        text = alert_text(content)
+        hits = self.explanations.scan(text, from_integration=is_integration_post(content))
+        alert = alert_identity(text)
+        new = [hit for hit in hits if await self._first_time(channel, ts, alert, hit)]
         if not new:
             return
         logger.info("enriching alert", extra={"channel": channel, "ts": ts, "hits": [h.key for h in new]})
-        self.tasks.spawn(self._reply(channel, ts, new), name="enrich-alert")
+        # Integrations post alerts; a person's post is looked up in Bird only if that person may.
+        poster_id = None if is_integration_post(content) else text_at(content, "user")
+        self.tasks.spawn(self._reply(channel, ts, new, poster_id), name="enrich-alert")
 
     def _worth_reading(self, content: Mapping[str, Any], channel: str, context: AsyncBoltContext) -> bool:
         if is_thread_reply(content) or not self.workspaces.enriches(channel):
@@ -68,21 +75,35 @@ class AlertEnricher:
         # A message that mentions birdwatch is answered by the app_mention listener instead.
         return not (context.bot_user_id and f"<@{context.bot_user_id}>" in str(content.get("text") or ""))
 
-    async def _first_time(self, channel: str, ts: str, hit: Hit) -> bool:
+    async def _first_time(self, channel: str, ts: str, alert: str, hit: Hit) -> bool:
         if await self.store.get_mute(channel, hit.key) is not None:
             return False
         if not await self.store.claim(f"seen:{channel}:{ts}:{hit.key}", SEEN_TTL):
-            return False
-        return await self.store.claim(f"repeat:{channel}:{hit.key}", self.repeat_window)
+            return False  # this message was read before: a redelivery, a duplicate, or an edit
+        return await self.store.claim(f"repeat:{channel}:{alert}:{hit.key}", self.repeat_window)
 
-    async def _reply(self, channel: str, ts: str, hits: list[Hit]) -> None:
-        items = await self.explanations.items(hits, channel)
-        self.poster.post(channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **thread_reply(items))
+    async def _reply(self, channel: str, ts: str, hits: list[Hit], user: str | None) -> None:
+        items = await self.explanations.items(hits[:MAX_ITEMS], channel, user)
+        # Nobody asked for this reply, so a refused lookup is left out rather than announced.
+        items = [item for item in items if not (isinstance(item, MessageItem) and item.refused)]
+        if items:
+            reply = thread_reply(items, hidden=max(0, len(hits) - MAX_ITEMS))
+            self.poster.post(channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **reply)
 
     async def mute(self, channel: str, key: str, hours: int, user: str) -> float:
         until = self.clock() + hours * 3600
         await self.store.set_mute(channel, key, until, user)
         return until
+
+
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def alert_identity(text: str) -> str:
+    """Which alert this is, so that the same alert firing again is recognised: its first line,
+    numbers aside (counts, values and times change between firings), as a short digest."""
+    first_line = " ".join(_DIGITS.sub("#", text.strip().split("\n", 1)[0].lower()).split())[:300]
+    return hashlib.blake2b(first_line.encode(), digest_size=8).hexdigest()
 
 
 _MUTE_VALUE = re.compile(r"^(?P<key>[\w:.-]{1,100})\|(?P<hours>1|4|24)$")
@@ -91,23 +112,22 @@ _MUTE_VALUE = re.compile(r"^(?P<key>[\w:.-]{1,100})\|(?P<hours>1|4|24)$")
 def register(app: AsyncApp, enricher: AlertEnricher) -> None:
     async def on_message(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         await ack()
-        try:
-            await enricher.on_message(event, body.get("event_id"), context)
-        except Exception:
-            # An alert that cannot be read must still be acknowledged, or Slack redelivers it.
-            logger.exception("could not read a message event")
+        # An alert that cannot be read is still acknowledged, or Slack redelivers it.
+        with logged_failures("reading a message event"):
+            await enricher.on_message(event, text_at(body, "event_id") or None, context)
 
     async def on_mute(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        match = _MUTE_VALUE.match(str(action.get("selected_option", {}).get("value", "")))
-        channel = body.get("channel", {}).get("id")
-        user = body.get("user", {}).get("id", "")
+        match = _MUTE_VALUE.match(text_at(action, "selected_option", "value"))
+        channel, user = text_at(body, "channel", "id"), text_at(body, "user", "id")
         if match is None or not channel:
             return
-        until = await enricher.mute(channel, match["key"], int(match["hours"]), user)
-        blocks = muted_note(body.get("message", {}).get("blocks", []), match["key"], user, until)
-        text = body.get("message", {}).get("text") or "Bird failure explained"
-        enricher.tasks.spawn(respond(blocks=blocks, text=text, replace_original=True), name="mute-reply")
+        with logged_failures("mute"):
+            until = await enricher.mute(channel, match["key"], int(match["hours"]), user)
+            blocks = dig(body, "message", "blocks")
+            note = muted_note(blocks if isinstance(blocks, list) else [], match["key"], user, until)
+            text = text_at(body, "message", "text") or "Bird failure explained"
+            enricher.tasks.spawn(respond(blocks=note, text=text, replace_original=True), name="mute-reply")
 
     app.event("message")(on_message)
     app.action(re.compile(f"^{ACTION_MUTE}:"))(on_mute)

@@ -16,12 +16,13 @@ from catalog.message import BirdError
 from catalog.scanner import Hit
 
 from .alert_text import alert_text, decode_markup
-from .blocks.enrichment_builder import ACTION_SHARE_ITEMS, thread_reply
+from .blocks.enrichment_builder import ACTION_SHARE_ITEMS, MAX_ON_DEMAND_ITEMS, thread_reply
 from .blocks.failure_builder import answer_message, asked_by, shared_by
 from .blocks.message_builder import lookup_error, message_reply, refusal
 from .deps import Poster, Spawner, StateStore
-from .message_args import MessageQuery, parse_message_query
+from .message_args import MessageQuery, as_uuid, parse_message_query
 from .message_command import MessageLookups
+from .payload import dig, text_at
 from .thread_explanations import ThreadExplanations
 
 logger = logging.getLogger("birdwatch.on_demand")
@@ -41,17 +42,17 @@ class OnDemand:
     tasks: Spawner
 
     async def shortcut_reply(self, message: dict[str, Any], channel: str, user: str) -> dict[str, Any]:
-        hits = self.explanations.scan(alert_text(message), from_integration=True)
+        hits = self.explanations.scan(alert_text(message), from_integration=True, limit=MAX_ON_DEMAND_ITEMS)
         if not hits:
             return refusal(NOTHING_FOUND)
         items = await self.explanations.items(hits, channel, user)
-        thread = message.get("thread_ts") or message.get("ts")
-        share = {"h": [[h.kind, h.key, h.query] for h in hits[:20]], "t": thread}
+        thread = text_at(message, "thread_ts") or text_at(message, "ts")
+        share = {"h": [[h.kind, h.key, h.query] for h in hits], "t": thread}
         return thread_reply(items, mutable=False, shareable=share)
 
     async def shared_reply(self, value: str, channel: str, user: str) -> tuple[dict[str, Any], str | None]:
         hits, thread = _hits_from_value(value)
-        items = await self.explanations.items(hits, channel, user)
+        items = await self.explanations.items(hits[:MAX_ON_DEMAND_ITEMS], channel, user)
         return thread_reply(items, mutable=False, footer=shared_by(user, via="Explain failure")), thread
 
     async def mention_reply(self, text: str, channel: str, user: str) -> dict[str, Any]:
@@ -59,7 +60,7 @@ class OnDemand:
         query = parse_message_query(words)
         if isinstance(query, MessageQuery):
             return await self._message(query, channel, user)
-        hits = self.explanations.scan(words, from_integration=True)
+        hits = self.explanations.scan(words, from_integration=True, limit=MAX_ON_DEMAND_ITEMS)
         if len(hits) > 1 or (hits and hits[0].kind == "message_id"):
             items = await self.explanations.items(hits, channel, user)
             return thread_reply(items, mutable=False, footer=asked_by(user))
@@ -87,7 +88,7 @@ def _hits_from_value(value: str) -> tuple[list[Hit], str | None]:
         hits = [
             Hit(kind=kind, key=str(key), query=str(query))
             for kind, key, query in data["h"]
-            if kind in ("code", "platform_code", "message_id")
+            if kind in ("code", "platform_code") or (kind == "message_id" and as_uuid(str(key)) == key)
         ]
         thread = data.get("t")
     except (ValueError, KeyError, TypeError, RecursionError):
@@ -99,38 +100,37 @@ def _hits_from_value(value: str) -> tuple[list[Hit], str | None]:
 def register(app: AsyncApp, on_demand: OnDemand) -> None:
     async def on_shortcut(ack: AsyncAck, body: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        channel = body.get("channel", {}).get("id", "")
-        user = body.get("user", {}).get("id", "")
+        channel, user = text_at(body, "channel", "id"), text_at(body, "user", "id")
+        message = dig(body, "message")
 
         async def work() -> None:
-            reply = await on_demand.shortcut_reply(body.get("message", {}), channel, user)
+            reply = await on_demand.shortcut_reply(message if isinstance(message, dict) else {}, channel, user)
             await respond(**reply, response_type="ephemeral", replace_original=False)
 
         on_demand.tasks.spawn(work(), name="explain-shortcut")
 
     async def on_share(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
-        channel = body.get("channel", {}).get("id", "")
-        user = body.get("user", {}).get("id", "")
+        channel, user = text_at(body, "channel", "id"), text_at(body, "user", "id")
 
         async def work() -> None:
-            reply, thread = await on_demand.shared_reply(action.get("value", ""), channel, user)
+            reply, thread = await on_demand.shared_reply(text_at(action, "value"), channel, user)
             await respond(**reply, thread_ts=thread, response_type="in_channel", delete_original=True)
 
         on_demand.tasks.spawn(work(), name="share-items")
 
     async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
-        event_id = body.get("event_id")
+        event_id = text_at(body, "event_id")
         if event_id and not await on_demand.store.claim(f"event:{event_id}", _EVENT_TTL):
             return
-        channel, user = event.get("channel"), event.get("user", "")
-        thread = event.get("thread_ts") or event.get("ts")
-        if not isinstance(channel, str) or not channel or not thread:
+        channel, user = text_at(event, "channel"), text_at(event, "user")
+        thread = text_at(event, "thread_ts") or text_at(event, "ts")
+        if not channel or not thread:
             return
 
         async def work() -> None:
-            reply = await on_demand.mention_reply(str(event.get("text") or ""), channel, user)
+            reply = await on_demand.mention_reply(text_at(event, "text"), channel, user)
             on_demand.poster.post(channel=channel, thread_ts=thread, **reply)
 
         on_demand.tasks.spawn(work(), name="answer-mention")

@@ -9,7 +9,7 @@ from catalog import Explainer, diagnose_message
 from catalog.message import BirdError
 from catalog.scanner import Hit, scan
 
-from .blocks.enrichment_builder import MAX_ITEMS, CatalogItem, Item, MessageItem
+from .blocks.enrichment_builder import CatalogItem, Item, MessageItem
 from .deps import MessageSource, WorkspaceDirectory
 
 
@@ -19,28 +19,29 @@ class ThreadExplanations:
     bird: MessageSource
     workspaces: WorkspaceDirectory
 
-    def scan(self, text: str, *, from_integration: bool) -> list[Hit]:
-        return scan(self.explainer.catalog, text, from_integration=from_integration)
+    def scan(self, text: str, *, from_integration: bool, limit: int = 20) -> list[Hit]:
+        return scan(self.explainer.catalog, text, from_integration=from_integration, limit=limit)
 
     async def items(self, hits: list[Hit], channel: str, user: str | None = None) -> list[Item]:
-        """Explain every hit; message ids are looked up (at most MAX_ITEMS, concurrently) in the
+        """Explain every hit (callers bound how many); message ids are looked up concurrently in the
         channel's default workspace, through the same client, cache and request budget as /message."""
-        lookups = [hit for hit in hits if hit.kind == "message_id"][:MAX_ITEMS]
+        lookups = [hit for hit in hits if hit.kind == "message_id"]
         fetched = await asyncio.gather(*(self._lookup(hit, channel, user) for hit in lookups))
         by_key = {item.key: item for item in fetched}
-        items: list[Item] = []
-        for hit in hits:
-            if hit.kind == "message_id":
-                if hit.key in by_key:
-                    items.append(by_key[hit.key])
-            else:
-                items.append(CatalogItem(key=hit.key, query=hit.query, answer=self.explainer.explain(hit.query)))
-        return items
+        return [
+            by_key[hit.key]
+            if hit.kind == "message_id"
+            else CatalogItem(key=hit.key, query=hit.query, answer=self.explainer.explain(hit.query))
+            for hit in hits
+        ]
 
     async def _lookup(self, hit: Hit, channel: str, user: str | None) -> MessageItem:
         workspace = self.workspaces.default_for_channel(channel) if self.workspaces.configured else None
-        if workspace is None or (user is not None and not workspace.allows(user)):
+        if workspace is None:
             return MessageItem(key=hit.key, message_id=hit.key)
+        if user is not None and not workspace.allows(user):
+            # Checked before any request: Bird sees nothing of a refused lookup.
+            return MessageItem(key=hit.key, message_id=hit.key, refused=True)
         try:
             found = await self.bird.get_message(workspace.id, workspace.access_key.get_secret_value(), hit.key)
         except BirdError as error:

@@ -14,7 +14,8 @@ from catalog.message import BirdError, FoundMessage
 from .failure_builder import ACTION_MORE, diagnosis_text
 from .kit import Block, actions, button, context, escape, message, section
 
-MAX_ITEMS = 5
+MAX_ITEMS = 5  # in an automatic thread reply: short, nobody asked for it
+MAX_ON_DEMAND_ITEMS = 20  # when someone asked (shortcut, mention): everything the scanner returns
 ACTION_MUTE = "mute_code"
 ACTION_SHARE_ITEMS = "share_items"
 MUTE_HOURS = (1, 4, 24)
@@ -38,6 +39,7 @@ class MessageItem:
     found: FoundMessage | None = None
     diagnosis: Diagnosis | None = None
     error: BirdError | None = None
+    refused: bool = False  # the person asking may not query the channel's workspace
 
 
 Item = CatalogItem | MessageItem
@@ -46,16 +48,19 @@ Item = CatalogItem | MessageItem
 def thread_reply(
     items: list[Item],
     *,
+    hidden: int = 0,
     mutable: bool = True,
     shareable: dict[str, Any] | None = None,
     footer: str | None = None,
 ) -> dict[str, Any]:
-    """One compact reply for everything found; ``mutable`` adds Mute here, ``shareable`` a Share
-    button, ``footer`` (mrkdwn the caller wrote) a closing context line."""
-    shown, more = items[:MAX_ITEMS], len(items) - MAX_ITEMS
+    """One compact section per item. ``hidden`` counts what the caller left out; ``mutable`` marks
+    an automatic alert reply (Mute here menus), ``shareable`` adds a Share button, ``footer``
+    (mrkdwn the caller wrote) a closing context line."""
+    shown = items
     blocks = [_section(item) for item in shown]
-    if more > 0:
-        blocks.append(context(f"+{more} more not shown: use the *Explain failure* shortcut on the alert."))
+    if hidden > 0:
+        hint = ": the *Explain failure* shortcut on the alert lists them all" if mutable else ""
+        blocks.append(context(f"+{hidden} more not shown{hint}."))
     if footer is not None:
         blocks.append(context(footer))
     controls = []
@@ -70,10 +75,19 @@ def thread_reply(
 
 def muted_note(blocks: list[Block], key: str, user: str, until: float) -> list[Block]:
     """The reply's blocks after a mute: that code's menu removed, and who muted it until when."""
+    # The blocks come back from the client in the action payload: anything not shaped like a
+    # block is dropped rather than trusted.
     kept: list[Block] = []
     for block in blocks:
+        if not isinstance(block, dict):
+            continue
         if block.get("type") == "actions":
-            elements = [e for e in block.get("elements", []) if e.get("action_id") != f"{ACTION_MUTE}:{key}"]
+            raw = block.get("elements")
+            elements = (
+                [e for e in raw if isinstance(e, dict) and e.get("action_id") != f"{ACTION_MUTE}:{key}"]
+                if isinstance(raw, list)
+                else []
+            )
             if not elements:
                 continue
             block = {**block, "elements": elements}
@@ -101,7 +115,9 @@ def _section(item: Item) -> Block:
 
 
 def _message_line(item: MessageItem) -> str:
-    head = f"*Message* `{item.message_id}`"
+    head = f"*Message* `{escape(item.message_id)}`"
+    if item.refused:
+        return f"{head}: not looked up; you may not query this channel's default Bird workspace."
     if item.error is not None and item.error.kind == "not_found":
         return f"{head}: Bird has no message with this id in this channel's default workspace."
     if item.error is not None:

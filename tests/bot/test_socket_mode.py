@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from urllib.parse import parse_qsl
 
 import aiohttp
+import pytest
 
 from bot.cli import serve
 from bot.settings import Settings
@@ -21,7 +23,10 @@ def _free_port() -> int:
         return port
 
 
-async def test_socket_mode_answers_failure_and_serves_only_health(fake_slack: FakeSlack) -> None:
+async def test_socket_mode_answers_failure_and_serves_only_health(
+    fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="birdwatch.http")
     port = _free_port()
     settings = Settings(
         _env_file=None,
@@ -41,6 +46,9 @@ async def test_socket_mode_answers_failure_and_serves_only_health(fake_slack: Fa
             {"envelope_id": "env-1", "type": "slash_commands", "payload": payload, "accepts_response_payload": True}
         )
         assert ack["payload"]["blocks"][0]["text"]["text"] == "15011 INVALID_SPAM"
+        (logged,) = [r for r in caplog.records if getattr(r, "mode", None) == "socket"]
+        assert logged.slack == "command /failure"  # type: ignore[attr-defined]
+        assert logged.status == 200  # type: ignore[attr-defined]
 
         async with aiohttp.ClientSession() as session:
             async with session.get(f"http://127.0.0.1:{port}/healthz") as health:

@@ -210,12 +210,30 @@ def test_enrichment_in_listed_channels_only(tmp_path: Path) -> None:
     assert not config.enriches("C0ONCALL")
 
 
-def test_defaults_enrich_everywhere_and_show_details(tmp_path: Path) -> None:
+def test_defaults_enrich_nowhere_and_show_details(tmp_path: Path) -> None:
     config = load_config(settings(write(tmp_path, workspace_entry())), ENVIRON)
 
-    assert config.enriches("C0ANYTHING")
+    assert not config.enriches("C0ANYTHING")
     assert config.show_details is True
     assert config.enrichment.repeat_window_minutes == 30
+
+
+def test_enriched_channels_from_the_environment_when_the_file_names_none(tmp_path: Path) -> None:
+    base = settings(write(tmp_path, workspace_entry()))
+    listed = load_config(base.model_copy(update={"birdwatch_enrich_channels": "C0ONCALL,C0PAGING"}), ENVIRON)
+    everywhere = load_config(settings().model_copy(update={"birdwatch_enrich_channels": "all"}), {})
+
+    assert listed.enriches("C0ONCALL")
+    assert not listed.enriches("C0RANDOM")
+    assert everywhere.enriches("C0RANDOM")
+
+
+def test_the_files_enrichment_channels_win_over_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, workspace_entry() + '[enrichment]\nchannels = ["C0FILE"]\n')
+    config = load_config(settings(path).model_copy(update={"birdwatch_enrich_channels": "all"}), ENVIRON)
+
+    assert config.enriches("C0FILE")
+    assert not config.enriches("C0OTHER")
 
 
 def test_a_file_without_workspaces_keeps_the_environment_setup(tmp_path: Path) -> None:
@@ -310,7 +328,8 @@ def test_repeat_window_has_sane_bounds(tmp_path: Path, minutes: int) -> None:
 
 
 def test_listing_channels_while_enriching_all_of_them_is_an_error(tmp_path: Path) -> None:
-    message = config_error(tmp_path, workspace_entry() + '[enrichment]\nchannels = ["C0ALERTS"]\n')
+    text = workspace_entry() + '[enrichment]\nall_channels = true\nchannels = ["C0ALERTS"]\n'
+    message = config_error(tmp_path, text)
 
     assert "set all_channels = false" in message
 

@@ -141,8 +141,16 @@ class TestCodes:
     def test_codes_must_stand_alone(self, text: str) -> None:
         assert keys(f"failure {text}", from_integration=True) == []
 
-    @pytest.mark.parametrize("text", ["(15011)", "code=15011.", "ERR-15011", "#15011", '"code":15011', "15011,"])
+    @pytest.mark.parametrize("text", ["(15011)", "code=15011.", '"code":15011', "15011,", "15011: spam"])
     def test_codes_in_punctuation(self, text: str) -> None:
+        assert keys(text, from_integration=True) == ["15011"]
+
+    @pytest.mark.parametrize("text", ["PR #15011 merged", "PROJ-15011 moved to Done", "Issue #14001 closed"])
+    def test_references_in_a_bots_post_are_not_codes(self, text: str) -> None:
+        assert keys(text, from_integration=True) == []
+
+    @pytest.mark.parametrize("text", ["ERR-15011 delivery failed", "failure #15011", "[FIRING:1] ERR-15011"])
+    def test_references_near_an_alert_word_are_codes(self, text: str) -> None:
         assert keys(text, from_integration=True) == ["15011"]
 
     def test_full_width_digits_are_not_codes(self) -> None:

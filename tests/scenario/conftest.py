@@ -110,6 +110,8 @@ async def make_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[BotFa
         if config is not None:
             config_file = tmp_path / "birdwatch.toml"
             config_file.write_text(config, encoding="utf-8")
+        # Most scenarios are about alerts, so enrichment is on unless a test says otherwise.
+        settings.setdefault("birdwatch_enrich_channels", "all")
         runtime = build_runtime(
             make_settings(fake_slack, bird, config_file, **settings), environ=environ or {}, bird=bird_client
         )

@@ -389,7 +389,7 @@ async def test_message_that_is_not_an_alert_or_has_no_channel_gets_nothing(bot: 
 # --- repeat window ------------------------------------------------------------------------------
 
 
-async def test_code_already_explained_in_the_channel_is_not_repeated_within_the_window(
+async def test_the_same_alert_firing_again_is_not_explained_again_within_the_window(
     make_bot: BotFactory, clock: Clock
 ) -> None:
     bot = await make_bot()
@@ -409,6 +409,63 @@ async def test_code_already_explained_in_the_channel_is_not_repeated_within_the_
     await bot.settle()
     replies = posts(bot, "C0REPEAT")
     assert [p["thread_ts"] for p in replies] == ["1700000001.000100", "1700001861.000100"]
+
+
+async def test_a_different_alert_with_the_same_code_gets_its_own_reply(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    await send(bot, alert("[FIRING:2] SMS failures: failure code 15011", channel="C0ALERTS", ts="1700000001.000100"))
+    # The same alert firing again: its counts change, it is still the same alert.
+    await send(bot, alert("[FIRING:3] SMS failures: failure code 15011", channel="C0ALERTS", ts="1700000061.000100"))
+    await send(bot, alert("WhatsApp campaign blocked: failure code 15011", channel="C0ALERTS", ts="1700000121.000100"))
+    await bot.settle()
+
+    assert [p["thread_ts"] for p in posts(bot, "C0ALERTS")] == ["1700000001.000100", "1700000121.000100"]
+
+
+async def test_no_channel_is_enriched_until_configured(make_bot: BotFactory) -> None:
+    bot = await make_bot(birdwatch_enrich_channels=None)
+    await send(bot, alert("failure code 15011", channel="C0ONCALL", ts="1700000001.000100"))
+    await bot.settle()
+
+    assert posts(bot) == []
+
+
+async def test_enriched_channels_can_be_listed_without_a_config_file(make_bot: BotFactory) -> None:
+    bot = await make_bot(birdwatch_enrich_channels="C0ONCALL, C0PAGING")
+    await send(bot, alert("failure code 15011", channel="C0ONCALL", ts="1700000001.000100"))
+    await send(bot, alert("failure code 15011", channel="C0RANDOM", ts="1700000002.000100"))
+    await bot.settle()
+
+    assert [p["channel"] for p in posts(bot)] == ["C0ONCALL"]
+
+
+async def test_a_persons_message_id_is_looked_up_only_if_they_may_query_the_workspace(
+    make_bot: BotFactory, fake_bird: FakeBird
+) -> None:
+    config = f"""
+[[workspace]]
+id = "{WORKSPACE_ID}"
+aliases = ["prod"]
+access_key_env = "BIRD_KEY_PROD"
+allowed_users = ["U0ALICE"]
+channels = ["C0ONCALL"]
+"""
+    bot = await make_bot(bird=fake_bird, config=config, environ={"BIRD_KEY_PROD": DEFAULT_ACCESS_KEY})
+    channel = fake_bird.add_channel(WORKSPACE_ID)
+    message = fake_bird.add_message(WORKSPACE_ID, channel, sample_message())
+    human = {
+        "type": "message",
+        "channel": "C0ONCALL",
+        "ts": "1700000001.000100",
+        "user": "U0MALLORY",
+        "text": f"delivery failure, message id {message['id']}",
+    }
+
+    await send(bot, human)
+    await bot.settle()
+
+    assert posts(bot) == []
+    assert sum(fake_bird.requests.values()) == 0
 
 
 async def test_repeat_window_comes_from_the_config(make_bot: BotFactory, clock: Clock) -> None:

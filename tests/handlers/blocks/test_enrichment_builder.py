@@ -15,6 +15,7 @@ from handlers.blocks.enrichment_builder import (
     ACTION_MUTE,
     ACTION_SHARE_ITEMS,
     MAX_ITEMS,
+    MAX_ON_DEMAND_ITEMS,
     MUTE_HOURS,
     CatalogItem,
     Item,
@@ -188,21 +189,29 @@ def test_message_that_did_not_fail_says_so(explainer: Explainer) -> None:
     assert message["text"]["text"] == f"*Message* `{MESSAGE_ID}`: `delivered`, not a failure."
 
 
-def test_more_than_five_items_show_five_and_say_how_many_more(explainer: Explainer) -> None:
+def test_an_alert_reply_says_how_many_more_and_where_to_see_them(explainer: Explainer) -> None:
     codes = ["15011", "14001", "15005", "15016", "11001", "12008", "15012"]
-    items: list[Item] = [item(explainer, code) for code in codes]
+    items: list[Item] = [item(explainer, code) for code in codes[:MAX_ITEMS]]
 
-    payload = checked(thread_reply(items))
+    payload = checked(thread_reply(items, hidden=len(codes) - MAX_ITEMS))
 
     assert MAX_ITEMS == 5
     assert [s["accessory"]["value"] for s in sections(payload)] == codes[:5]
     assert [c for c in contexts(payload) if c.startswith("+2 more")] == [
-        "+2 more not shown: use the *Explain failure* shortcut on the alert."
+        "+2 more not shown: the *Explain failure* shortcut on the alert lists them all."
     ]
     # Only what is shown can be muted.
     assert [m["action_id"] for m in selects(payload)] == [f"{ACTION_MUTE}:{code}" for code in codes[:5]]
     assert "12008" not in payload["text"]
     assert "11001" in payload["text"]
+
+
+def test_an_answer_someone_asked_for_does_not_send_them_back_to_the_shortcut(explainer: Explainer) -> None:
+    items: list[Item] = [item(explainer, "15011")]
+
+    payload = checked(thread_reply(items, hidden=3, mutable=False))
+
+    assert [c for c in contexts(payload) if c.startswith("+3 more")] == ["+3 more not shown."]
 
 
 @pytest.mark.parametrize("count", [1, 5])
@@ -259,10 +268,11 @@ def test_twenty_items_with_share_and_menus_stay_within_slack_limits(explainer: E
     items: list[Item] = [item(explainer, q) for q in queries]
     share = {"h": [["code", q, q] for q in queries], "t": "1700000000.000100"}
 
-    payload = checked(thread_reply(items, shareable=share, footer="Shared by <@U0BOB>"), mention="U0BOB")
+    payload = checked(thread_reply(items, mutable=False, shareable=share, footer="Shared by <@U0BOB>"), mention="U0BOB")
 
+    assert len(sections(payload)) == MAX_ON_DEMAND_ITEMS
     elements = [e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert [e["type"] for e in elements] == ["button"] + ["static_select"] * MAX_ITEMS
+    assert [e["type"] for e in elements] == ["button"]
 
 
 # --- muted_note ---------------------------------------------------------------------------------
