@@ -4,7 +4,7 @@ Run: .venv/bin/python -m benchmarks.bench_events
 
 Every request is a signed ``message`` event carrying an Alertmanager-shaped alert (a legacy attachment with
 the failure code in a field and in the text) with its own event_id and ts. Two kinds of load for birdwatch
-(enrichment is on for every channel, the default):
+(enrichment switched on for every channel):
 
 * new alerts: requests rotate over CHANNELS channels and a set of catalog codes so that every
   (channel, code) pair is new: each event is read, scanned, claimed and gets one thread reply queued, and
@@ -92,6 +92,7 @@ def serve_birdwatch(port: int, slack_api: str) -> None:
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=slack_api,
         log_level="WARNING",
+        birdwatch_enrich_channels="all",
     )
     runtime = build_runtime(settings, environ={})
     assert runtime.config.enrichment.all_channels, "enrichment must be on for every channel"

@@ -20,7 +20,7 @@ from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
-from .bird import BirdClient
+from .bird import BirdClient, RequestBudget
 from .settings import Settings
 from .slack_poster import ChannelPoster
 from .state import MemoryStateStore, StateStore
@@ -88,7 +88,10 @@ def build_runtime(
         # ack itself; anything slow is handed to BackgroundTasks instead of holding the request.
         process_before_response=True,
     )
-    bird = bird or BirdClient(base_url=str(settings.bird_api_url))
+    rate = settings.bird_requests_per_second
+    bird = bird or BirdClient(
+        base_url=str(settings.bird_api_url), budget=RequestBudget(rate=rate, burst=max(1, round(rate)))
+    )
     store = MemoryStateStore()
     poster = ChannelPoster(client)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     bird_access_key: SecretStr | None = None
     bird_workspace_id: str | None = None
     bird_api_url: AnyHttpUrl = AnyHttpUrl("https://api.bird.com")
+    # Bird allows 50 GET/s per workspace, shared with the customer's own traffic: stay far below.
+    bird_requests_per_second: float = Field(default=5.0, gt=0, le=40)
     birdwatch_config: Path | None = None
     # Where alerts are enriched without a config file: "all", or Slack channel ids separated by commas.
     birdwatch_enrich_channels: str | None = None

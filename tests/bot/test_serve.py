@@ -41,11 +41,21 @@ def test_missing_and_malformed_settings_are_all_named_without_values(
     monkeypatch.setenv("PORT", "99999")
     monkeypatch.setenv("LOG_LEVEL", "chatty")
     monkeypatch.setenv("SLACK_APP_TOKEN", "xoxb-wrong-kind-hush")
+    monkeypatch.setenv("BIRD_REQUESTS_PER_SECOND", "50")
+    monkeypatch.setenv("BIRDWATCH_ENRICH_CHANNELS", "#oncall")
 
     assert main(["serve"]) == 2
 
     error = capsys.readouterr().err
-    for name in ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "PORT", "LOG_LEVEL", "SLACK_APP_TOKEN"):
+    for name in (
+        "SLACK_BOT_TOKEN",
+        "SLACK_SIGNING_SECRET",
+        "PORT",
+        "LOG_LEVEL",
+        "SLACK_APP_TOKEN",
+        "BIRD_REQUESTS_PER_SECOND",
+        "BIRDWATCH_ENRICH_CHANNELS",
+    ):
         assert name in error
     assert "hush" not in error
     assert "Traceback" not in error
