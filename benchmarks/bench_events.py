@@ -25,6 +25,7 @@ import json
 import multiprocessing
 import os
 import time
+from functools import partial
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -38,6 +39,7 @@ from benchmarks.common import (
     free_port,
     run,
     run_load,
+    serve_bare_bolt,
     start_process,
     wait_until_up,
 )
@@ -97,20 +99,6 @@ def serve_birdwatch(port: int, slack_api: str) -> None:
     runtime = build_runtime(settings, environ={})
     assert runtime.config.enrichment.all_channels, "enrichment must be on for every channel"
     web.run_app(create_web_app(runtime), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
-def serve_bare_bolt(port: int, slack_api: str) -> None:
-    """Bolt's AsyncApp with default settings on its own aiohttp server; the message listener only acks."""
-    from slack_bolt.async_app import AsyncAck, AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=slack_api), signing_secret=SIGNING_SECRET)
-
-    async def acknowledge(ack: AsyncAck) -> None:
-        await ack()
-
-    app.event("message")(acknowledge)
-    web.run_app(app.web_app(path="/slack/events"), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -198,7 +186,7 @@ async def main() -> None:
     slack_api, stats_url = await asyncio.get_running_loop().run_in_executor(None, ports.get)
 
     servers: dict[str, tuple[BaseProcess, str]] = {}
-    for name, target in (("birdwatch", serve_birdwatch), ("bare Bolt", serve_bare_bolt)):
+    for name, target in (("birdwatch", serve_birdwatch), ("bare Bolt", partial(serve_bare_bolt, listen="message"))):
         port = free_port()
         servers[name] = (start_process(target, port, slack_api), f"http://127.0.0.1:{port}/slack/events")
     for _, url in servers.values():

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 
 from aiohttp import web
 
-from benchmarks.common import BOT_TOKEN, HEADER, free_port, run, run_load, start_process, wait_until_up
+from benchmarks.common import (
+    BOT_TOKEN,
+    HEADER,
+    free_port,
+    run,
+    run_load,
+    serve_bare_bolt,
+    start_process,
+    wait_until_up,
+)
 from tests.fakes.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, command_body
 
@@ -36,20 +46,6 @@ def serve_birdwatch(port: int, slack_api: str) -> None:
     web.run_app(create_web_app(build_runtime(settings)), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
-def serve_bare_bolt(port: int, slack_api: str) -> None:
-    """Bolt's AsyncApp with default settings, served by its own aiohttp server; the listener only acks."""
-    from slack_bolt.async_app import AsyncAck, AsyncApp
-    from slack_sdk.web.async_client import AsyncWebClient
-
-    app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=slack_api), signing_secret=SIGNING_SECRET)
-
-    async def acknowledge(ack: AsyncAck) -> None:
-        await ack()
-
-    app.command("/failure")(acknowledge)
-    web.run_app(app.web_app(path="/slack/events"), host="127.0.0.1", port=port, print=None, access_log=None)
-
-
 def _body(slack: FakeSlack) -> str:
     return command_body("/failure", "15011", response_url=slack.response_url())
 
@@ -68,7 +64,7 @@ async def main() -> None:
         servers = {}
         for name, target in (
             ("birdwatch /failure 15011", serve_birdwatch),
-            ("bare Bolt AsyncApp, ack only", serve_bare_bolt),
+            ("bare Bolt AsyncApp, ack only", partial(serve_bare_bolt, listen="/failure")),
         ):
             port = free_port()
             servers[name] = (start_process(target, port, slack.api_url), f"http://127.0.0.1:{port}/slack/events")

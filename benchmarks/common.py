@@ -13,6 +13,7 @@ from multiprocessing.process import BaseProcess
 from typing import Any
 
 import aiohttp
+from aiohttp import web
 
 from tests.slack_requests import SIGNING_SECRET, signed_headers
 
@@ -24,6 +25,21 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def serve_bare_bolt(port: int, slack_api: str, listen: str) -> None:
+    """The baseline: Bolt's AsyncApp with default settings on its own aiohttp server, whose one listener
+    (a slash command such as "/failure", or an event type such as "message") only acknowledges."""
+    from slack_bolt.async_app import AsyncAck, AsyncApp
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    app = AsyncApp(client=AsyncWebClient(token=BOT_TOKEN, base_url=slack_api), signing_secret=SIGNING_SECRET)
+
+    async def acknowledge(ack: AsyncAck) -> None:
+        await ack()
+
+    (app.command if listen.startswith("/") else app.event)(listen)(acknowledge)
+    web.run_app(app.web_app(path="/slack/events"), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 def start_process(target: Callable[..., None], *args: Any) -> BaseProcess:

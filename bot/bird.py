@@ -15,7 +15,6 @@ import math
 import random
 import ssl
 import time
-import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Iterable
 from dataclasses import dataclass, replace
@@ -28,6 +27,7 @@ from cachetools import LRUCache, TLRUCache, TTLCache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The error and result types live with the Message model so handlers need not import the client.
+from catalog.ids import canonical_uuid
 from catalog.message import DETAIL_LIMIT, BirdError, FoundMessage, LookupErrorKind, Message
 
 __all__ = ["BirdClient", "BirdError", "Channel", "ErrorKind", "FoundMessage", "RequestBudget", "new_http_client"]
@@ -501,18 +501,18 @@ def _request_headers(access_key: str) -> dict[str, str]:
 
 def _uuid_text(value: str, what: str) -> str:
     """The canonical form of a UUID: the only form of an id that goes into a URL."""
-    try:
-        return str(uuid.UUID(value))
-    except (ValueError, TypeError, AttributeError):
-        raise BirdError("bad_request", detail=f"{what} is not a UUID") from None
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise BirdError("bad_request", detail=f"{what} is not a UUID")
+    return canonical
 
 
 def _channel_ids(channels: Iterable[Channel]) -> list[str]:
     ids: list[str] = []
     for channel in channels:
-        try:
-            ids.append(str(uuid.UUID(channel.id)))
-        except ValueError:
+        if (canonical := canonical_uuid(channel.id)) is not None:
+            ids.append(canonical)
+        else:
             logger.debug("skipping a channel whose id is not a UUID")
     return ids
 

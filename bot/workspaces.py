@@ -15,25 +15,21 @@ from __future__ import annotations
 import os
 import re
 import tomllib
-import uuid
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from bot.settings import Settings
+from catalog.ids import canonical_uuid
 
 WORKSPACE_ID_ENV = "BIRD_WORKSPACE_ID"
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
 _SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
-# Hex digits only (hyphens optional, braces allowed): uuid.UUID alone also takes a sign, underscores
-# and non-ASCII digits.
-_HEX_UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-_UUID = re.compile(rf"{_HEX_UUID}|\{{{_HEX_UUID}\}}")
 
 
 class ConfigError(Exception):
@@ -94,7 +90,7 @@ class BirdwatchConfig(BaseModel):
     def resolve(self, name_or_id: str) -> WorkspaceConfig | None:
         """The workspace with this id or alias (both case-insensitive), or None."""
         wanted = name_or_id.strip().lower()
-        canonical = _canonical_uuid(wanted)
+        canonical = canonical_uuid(wanted)
         by_id = next((ws for ws in self.workspaces if ws.id == canonical), None)
         by_alias = next((ws for ws in self.workspaces if wanted in {a.lower() for a in ws.aliases}), None)
         if by_id or by_alias:
@@ -119,7 +115,7 @@ class BirdwatchConfig(BaseModel):
 
 
 def _workspace_id(value: str) -> str:
-    canonical = _canonical_uuid(value)
+    canonical = canonical_uuid(value)
     if canonical is None:
         raise ValueError("must be a Bird workspace id (a UUID)")
     return canonical
@@ -225,7 +221,7 @@ def _from_environment(
     default_id = (settings.bird_workspace_id or "").strip() or None
     if default_id is None:
         return general.model_copy(update={"adhoc_access_key": settings.bird_access_key})
-    canonical = _canonical_uuid(default_id)
+    canonical = canonical_uuid(default_id)
     problems: list[str] = []
     if canonical is None:
         problems.append(f"{WORKSPACE_ID_ENV} must be a Bird workspace id (a UUID)")
@@ -285,7 +281,7 @@ def _workspace_problems(entries: list[_WorkspaceEntry], environ: Mapping[str, st
         f"[[workspace]] {entry.id}: alias {alias!r} is the id of another workspace"
         for entry in entries
         for alias in entry.aliases
-        if _canonical_uuid(alias) in ids - {entry.id}
+        if canonical_uuid(alias) in ids - {entry.id}
     ]
     problems += [
         f"Slack channel {channel} is the default channel of more than one workspace"
@@ -339,13 +335,3 @@ def _describe(where: Path | str, problems: list[str]) -> str:
 
 def _repeated(values: Iterable[str]) -> list[str]:
     return [value for value, count in Counter(values).items() if count > 1]
-
-
-def _canonical_uuid(value: Any) -> str | None:
-    text = str(value).strip()
-    if not _UUID.fullmatch(text):
-        return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import re
-import uuid
 from dataclasses import dataclass
 
+from catalog.ids import canonical_uuid
+
 _WORKSPACE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
-# uuid.UUID alone also takes a sign, underscores, non-ASCII digits and urn: prefixes, and turns them
-# into an id the user never typed; only hex digits (hyphens optional, braces allowed) are an id.
-_HEX_UUID = r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}"
-_UUID = re.compile(rf"{_HEX_UUID}|\{{{_HEX_UUID}\}}")
 _STRIP = "<>`'\",;()[]"
 
 
@@ -41,7 +38,7 @@ def parse_message_query(text: str) -> MessageQuery | MessageQueryError:
         return MessageQueryError(USAGE)
     if len(words) > 3:
         return MessageQueryError(f"That is {len(words)} words; expected at most three. {USAGE}")
-    message_id = as_uuid(words[-1])
+    message_id = canonical_uuid(words[-1])
     if message_id is None:
         return MessageQueryError(f"`{words[-1][:80]}` is not a message id (a UUID such as `0d3c9f1e-…`). {USAGE}")
     if len(words) == 1:
@@ -51,17 +48,7 @@ def parse_message_query(text: str) -> MessageQuery | MessageQueryError:
         return MessageQueryError(f"`{workspace[:80]}` is not a workspace id or alias. {USAGE}")
     if len(words) == 2:
         return MessageQuery(message_id=message_id, workspace=workspace)
-    channel_id = as_uuid(words[1])
+    channel_id = canonical_uuid(words[1])
     if channel_id is None:
         return MessageQueryError(f"`{words[1][:80]}` is not a channel id (a UUID). {USAGE}")
     return MessageQuery(message_id=message_id, workspace=workspace, channel_id=channel_id)
-
-
-def as_uuid(text: str) -> str | None:
-    """The canonical form of a UUID, or None; accepts upper case and missing hyphens."""
-    if not _UUID.fullmatch(text):
-        return None
-    try:
-        return str(uuid.UUID(text))
-    except ValueError:
-        return None

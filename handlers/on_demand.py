@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from catalog import Explainer, diagnose_message
+from catalog.ids import canonical_uuid
 from catalog.message import BirdError
 from catalog.scanner import Hit
 
@@ -20,7 +21,7 @@ from .blocks.enrichment_builder import ACTION_SHARE_ITEMS, MAX_ON_DEMAND_ITEMS, 
 from .blocks.failure_builder import answer_message, asked_by, shared_by
 from .blocks.message_builder import lookup_error, message_reply, refusal
 from .deps import Poster, Spawner, StateStore
-from .message_args import MessageQuery, as_uuid, parse_message_query
+from .message_args import MessageQuery, parse_message_query
 from .message_command import MessageLookups
 from .payload import dig, text_at
 from .thread_explanations import ThreadExplanations
@@ -88,7 +89,7 @@ def _hits_from_value(value: str) -> tuple[list[Hit], str | None]:
         hits = [
             Hit(kind=kind, key=str(key), query=str(query))
             for kind, key, query in data["h"]
-            if kind in ("code", "platform_code") or (kind == "message_id" and as_uuid(str(key)) == key)
+            if kind in ("code", "platform_code") or (kind == "message_id" and canonical_uuid(key) == key)
         ]
         thread = data.get("t")
     except (ValueError, KeyError, TypeError, RecursionError):

@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from catalog.diagnosis import Diagnosis, time_to_failure
+from catalog.ids import canonical_uuid
 from catalog.message import BirdError, FoundMessage, Message
 from catalog.models import Stage
 from catalog.redaction import mask_identifier
 
-from ..message_args import as_uuid
 from .failure_builder import ACTION_MORE, diagnosis_blocks, diagnosis_text
 from .kit import Block, actions, button, code_block, context, escape, fields, header, message, section
 
@@ -53,9 +53,9 @@ class MessageRef:
             return None
         if not isinstance(data, dict):
             return None
-        workspace, message_id = as_uuid(str(data.get("w", ""))), as_uuid(str(data.get("m", "")))
+        workspace, message_id = canonical_uuid(str(data.get("w", ""))), canonical_uuid(str(data.get("m", "")))
         channel = data.get("c")
-        channel_id = as_uuid(str(channel)) if channel else None
+        channel_id = canonical_uuid(str(channel)) if channel else None
         if workspace is None or message_id is None or (channel and channel_id is None):
             return None
         return cls(workspace_id=workspace, message_id=message_id, channel_id=channel_id)

@@ -10,7 +10,8 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from handlers.message_args import USAGE, MessageQuery, MessageQueryError, as_uuid, parse_message_query
+from catalog.ids import canonical_uuid as as_uuid
+from handlers.message_args import USAGE, MessageQuery, MessageQueryError, parse_message_query
 
 MSG = "3fa85f64-5717-4562-b3fc-2c963f66afa6"
 CH = "0d3c9f1e-8a5b-4c1e-9a43-0c6c1c5b7e01"
