@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from catalog import Catalog, Explainer, default_catalog
 from handlers import alert_events, answer_actions, failure_command, message_command, on_demand
 from handlers.alert_events import AlertEnricher
+from handlers.deps import StateStore
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
@@ -23,7 +24,7 @@ from handlers.thread_explanations import ThreadExplanations
 from .bird import BirdClient, RequestBudget
 from .settings import Settings
 from .slack_poster import ChannelPoster
-from .state import MemoryStateStore, StateStore
+from .state import MemoryStateStore
 from .tasks import BackgroundTasks
 from .workspaces import BirdwatchConfig, load_config
 
@@ -90,7 +91,9 @@ def build_runtime(
     )
     rate = settings.bird_requests_per_second
     bird = bird or BirdClient(
-        base_url=str(settings.bird_api_url), budget=RequestBudget(rate=rate, burst=max(1, round(rate)))
+        base_url=str(settings.bird_api_url),
+        budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
+        final_statuses=explainer.catalog.final_statuses,
     )
     store = MemoryStateStore()
     poster = ChannelPoster(client)
@@ -108,7 +111,7 @@ def build_runtime(
             store=store,
             poster=poster,
             tasks=tasks,
-            repeat_window=config.enrichment.repeat_window_minutes * 60.0,
+            repeat_window_seconds=config.enrichment.repeat_window_minutes * 60.0,
         ),
     )
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))

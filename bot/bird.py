@@ -16,7 +16,7 @@ import random
 import ssl
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coroutine, Hashable, Iterable
 from dataclasses import dataclass, replace
 from importlib import metadata
 from types import TracebackType
@@ -27,6 +27,7 @@ from cachetools import LRUCache, TLRUCache, TTLCache
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 # The error and result types live with the Message model so handlers need not import the client.
+from catalog import default_catalog
 from catalog.ids import canonical_uuid
 from catalog.message import DETAIL_LIMIT, BirdError, FoundMessage, LookupErrorKind, Message
 
@@ -208,6 +209,7 @@ class BirdClient:
         total_timeout: float = 8.0,
         max_attempts: int = 4,
         final_ttl: float = 600,
+        final_statuses: Collection[str] | None = None,
         inflight_ttl: float = 15,
         channels_ttl: float = 300,
         search_concurrency: int = 4,
@@ -225,6 +227,10 @@ class BirdClient:
         self._total_timeout = total_timeout
         self._max_attempts = max_attempts
         self._final_ttl = final_ttl
+        # Which statuses never change again is catalog knowledge (skipped and deleted are final too).
+        self._final_statuses = frozenset(
+            final_statuses if final_statuses is not None else default_catalog().final_statuses
+        )
         self._inflight_ttl = inflight_ttl
         self._search_concurrency = search_concurrency
         self._sleep = sleep
@@ -378,7 +384,7 @@ class BirdClient:
 
     def _expires_at(self, _key: tuple[str, str], found: FoundMessage, now: float) -> float:
         # A final status will not change; an in-flight one soon will.
-        return now + (self._final_ttl if found.message.final else self._inflight_ttl)
+        return now + (self._final_ttl if found.message.status in self._final_statuses else self._inflight_ttl)
 
     # --- channels ---
 

@@ -1,7 +1,7 @@
-"""The small store behind enrichment state: one-time claims and per-channel mutes.
+"""The in-memory implementation of the enrichment store (``handlers.deps.StateStore``).
 
-Callers build their own keys (``event:<event_id>``, ``reply:<channel>:<ts>:<code>``,
-``repeat:<channel>:<code>``) and pass a time-to-live; the store itself is generic.
+Callers build their own keys (``event:<event_id>``, ``seen:<channel>:<ts>:<code>``,
+``repeat:<channel>:<alert>:<code>``) and pass a time-to-live; the store itself is generic.
 ``MemoryStateStore`` serves a single process. Several replicas need a shared store
 implementing the same Protocol, e.g. Redis: ``claim`` is ``SET key 1 NX PX <ttl ms>``
 (claimed when the reply is OK), a mute is ``SET mute:<channel>:<code> <json> PXAT <until ms>``.
@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
 
 from cachetools import TLRUCache
 
@@ -25,22 +24,6 @@ class Mute:
     code: str
     until: float
     by: str
-
-
-class StateStore(Protocol):
-    """What the enricher needs to remember; implementations must make ``claim`` atomic."""
-
-    async def claim(self, key: str, ttl: float) -> bool:
-        """Set ``key`` for ``ttl`` seconds if absent; True when this call set it."""
-        ...
-
-    async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
-        """Mute ``code`` in ``channel`` until ``until``; a time in the past lifts the mute."""
-        ...
-
-    async def get_mute(self, channel: str, code: str) -> Mute | None:
-        """The mute in force, or None when absent or expired."""
-        ...
 
 
 class MemoryStateStore:

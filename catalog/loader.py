@@ -97,6 +97,11 @@ class Catalog:
         if problems:
             raise CatalogError("; ".join(problems))
 
+    @property
+    def final_statuses(self) -> frozenset[str]:
+        """Statuses after which a message no longer changes."""
+        return frozenset(status.name for status in self.data.statuses if status.final)
+
     def sources_for_table(self, table_id: str) -> list[FailureSource]:
         return [s for s in self.data.sources if s.code_table == table_id]
 

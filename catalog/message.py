@@ -21,8 +21,6 @@ from pydantic import (
     WrapValidator,
 )
 
-FAILED_STATUSES = frozenset({"sending_failed", "delivery_failed"})
-
 T = TypeVar("T")
 
 
@@ -122,14 +120,6 @@ class Message(_Tolerant):
     created_at: Lenient[datetime] = Field(default=None, alias="createdAt")
     updated_at: Lenient[datetime] = Field(default=None, alias="updatedAt")
     last_status_at: Lenient[datetime] = Field(default=None, alias="lastStatusAt")
-
-    @property
-    def failed(self) -> bool:
-        return self.status in FAILED_STATUSES
-
-    @property
-    def final(self) -> bool:
-        return self.status in FAILED_STATUSES or self.status == "delivered"
 
 
 LookupErrorKind = Literal[

@@ -24,13 +24,12 @@ from catalog.scanner import Hit
 
 from .alert_text import alert_text, is_integration_post, is_thread_reply, message_content
 from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MessageItem, muted_note, thread_reply
-from .deps import Poster, Spawner, StateStore, WorkspaceDirectory
+from .deps import EVENT_TTL, Poster, Spawner, StateStore, WorkspaceDirectory
 from .payload import dig, logged_failures, text_at
 from .thread_explanations import ThreadExplanations
 
 logger = logging.getLogger("birdwatch.enrich")
 
-EVENT_TTL = 3600.0  # Slack retries within minutes; an hour covers every redelivery.
 SEEN_TTL = 24 * 3600.0  # edits to an alert keep arriving for as long as it is firing.
 
 
@@ -41,28 +40,29 @@ class AlertEnricher:
     store: StateStore
     poster: Poster
     tasks: Spawner
-    repeat_window: float
+    repeat_window_seconds: float
     clock: Callable[[], float] = field(default=time.time)
 
     async def on_message(self, event: Mapping[str, Any], event_id: str | None, context: AsyncBoltContext) -> None:
-        if event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL):
-            return
         content = message_content(event)
-        channel = event.get("channel")
-        if content is None or not isinstance(channel, str) or not channel:
+        channel = text_at(event, "channel")
+        # A reply goes in the alert's thread, which its ts names; without one there is nowhere to reply.
+        ts = (text_at(content, "ts") or text_at(event, "ts")) if content is not None else ""
+        # The cheap, pure checks come first, so messages birdwatch ignores never touch the store.
+        if content is None or not channel or not ts or not self._worth_reading(content, channel, context):
             return
-        ts = str(content.get("ts") or event.get("ts") or "")
-        if not ts or not self._worth_reading(content, channel, context):
-            return  # without a ts there is no thread to reply in
         text = alert_text(content)
-        hits = self.explanations.scan(text, from_integration=is_integration_post(content))
+        from_integration = is_integration_post(content)
+        hits = self.explanations.scan(text, from_integration=from_integration)
+        if not hits or (event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL)):
+            return
         alert = alert_identity(text)
-        new = [hit for hit in hits if await self._first_time(channel, ts, alert, hit)]
+        new = [hit for hit in hits if await self._should_explain(channel, ts, alert, hit)]
         if not new:
             return
         logger.info("enriching alert", extra={"channel": channel, "ts": ts, "hits": [h.key for h in new]})
         # Integrations post alerts; a person's post is looked up in Bird only if that person may.
-        poster_id = None if is_integration_post(content) else text_at(content, "user")
+        poster_id = None if from_integration else text_at(content, "user")
         self.tasks.spawn(self._reply(channel, ts, new, poster_id), name="enrich-alert")
 
     def _worth_reading(self, content: Mapping[str, Any], channel: str, context: AsyncBoltContext) -> bool:
@@ -75,12 +75,12 @@ class AlertEnricher:
         # A message that mentions birdwatch is answered by the app_mention listener instead.
         return not (context.bot_user_id and f"<@{context.bot_user_id}>" in str(content.get("text") or ""))
 
-    async def _first_time(self, channel: str, ts: str, alert: str, hit: Hit) -> bool:
+    async def _should_explain(self, channel: str, ts: str, alert: str, hit: Hit) -> bool:
         if await self.store.get_mute(channel, hit.key) is not None:
             return False
         if not await self.store.claim(f"seen:{channel}:{ts}:{hit.key}", SEEN_TTL):
             return False  # this message was read before: a redelivery, a duplicate, or an edit
-        return await self.store.claim(f"repeat:{channel}:{alert}:{hit.key}", self.repeat_window)
+        return await self.store.claim(f"repeat:{channel}:{alert}:{hit.key}", self.repeat_window_seconds)
 
     async def _reply(self, channel: str, ts: str, hits: list[Hit], user: str | None) -> None:
         items = await self.explanations.items(hits[:MAX_ITEMS], channel, user)
@@ -88,7 +88,7 @@ class AlertEnricher:
         items = [item for item in items if not (isinstance(item, MessageItem) and item.refused)]
         if items:
             reply = thread_reply(items, hidden=max(0, len(hits) - MAX_ITEMS))
-            self.poster.post(channel=channel, thread_ts=ts, unfurl_links=False, unfurl_media=False, **reply)
+            self.poster.post(channel=channel, thread_ts=ts, **reply)
 
     async def mute(self, channel: str, key: str, hours: int, user: str) -> float:
         until = self.clock() + hours * 3600

@@ -61,12 +61,25 @@ class MuteRecord(Protocol):
     def by(self) -> str: ...
 
 
-class StateStore(Protocol):
-    """Deduplication, repeat windows and mutes; in memory by default, shareable across replicas."""
+# Slack redelivers an event within minutes; an event id remembered for an hour covers every retry.
+EVENT_TTL = 3600.0
 
-    async def claim(self, key: str, ttl: float) -> bool: ...
-    async def set_mute(self, channel: str, code: str, until: float, by: str) -> None: ...
-    async def get_mute(self, channel: str, code: str) -> MuteRecord | None: ...
+
+class StateStore(Protocol):
+    """Deduplication, repeat windows and mutes (bot.state has the in-memory one); implementations
+    shared by several replicas must make ``claim`` atomic."""
+
+    async def claim(self, key: str, ttl: float) -> bool:
+        """Set ``key`` for ``ttl`` seconds if absent; True when this call set it."""
+        ...
+
+    async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
+        """Mute ``code`` in ``channel`` until ``until``; a time in the past lifts the mute."""
+        ...
+
+    async def get_mute(self, channel: str, code: str) -> MuteRecord | None:
+        """The mute in force, or None when absent or expired."""
+        ...
 
 
 class Poster(Protocol):

@@ -20,7 +20,7 @@ from .alert_text import alert_text, decode_markup
 from .blocks.enrichment_builder import ACTION_SHARE_ITEMS, MAX_ON_DEMAND_ITEMS, thread_reply
 from .blocks.failure_builder import answer_message, asked_by, shared_by
 from .blocks.message_builder import lookup_error, message_reply, refusal
-from .deps import Poster, Spawner, StateStore
+from .deps import EVENT_TTL, Poster, Spawner, StateStore
 from .message_args import MessageQuery, parse_message_query
 from .message_command import MessageLookups
 from .payload import dig, text_at
@@ -30,7 +30,6 @@ logger = logging.getLogger("birdwatch.on_demand")
 SHORTCUT_CALLBACK = "explain_failure"
 NOTHING_FOUND = "No Bird failure codes, platform codes or message ids found in that message. Try `/failure <code>`."
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
-_EVENT_TTL = 3600.0
 
 
 @dataclass(frozen=True)
@@ -123,7 +122,7 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
     async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
         event_id = text_at(body, "event_id")
-        if event_id and not await on_demand.store.claim(f"event:{event_id}", _EVENT_TTL):
+        if event_id and not await on_demand.store.claim(f"event:{event_id}", EVENT_TTL):
             return
         channel, user = text_at(event, "channel"), text_at(event, "user")
         thread = text_at(event, "thread_ts") or text_at(event, "ts")

@@ -126,7 +126,7 @@ def _message_line(item: MessageItem) -> str:
         usage = escape(f"/message <workspace> {item.message_id}")  # a bare <workspace> is Slack markup
         return f"{head}: no default Bird workspace for this channel; use `{usage}`."
     status = item.found.message.status or "unknown"
-    if not item.found.message.failed:
+    if not item.diagnosis.failed:
         return f"{head}: `{escape(status)}`, not a failure."
     code = item.diagnosis.code
     first = f"\n*First:* {escape(code.actions[0])}" if code else ""

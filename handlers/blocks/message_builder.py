@@ -90,7 +90,7 @@ def message_reply(
         header(f"Message {status}" if _STATUS_WORD.fullmatch(status) else "Message with an unrecognised status"),
         fields(_facts(found, diagnosis, workspace_label, reveal=reveal)),
     ]
-    if msg.failed:
+    if diagnosis.failed:
         blocks += diagnosis_blocks(diagnosis, reveal=reveal)
     else:
         blocks.append(section(_not_failed(diagnosis, status)))
@@ -104,7 +104,7 @@ def message_reply(
     else:
         blocks.append(_buttons(pinned, diagnosis, show_details=details_allowed and not reveal))
         blocks.append(context(_privacy_note(reveal, details_allowed, found.from_cache)))
-    return message(blocks, f"Message {msg.id}: {status}. " + (diagnosis_text(diagnosis) if msg.failed else ""))
+    return message(blocks, f"Message {msg.id}: {status}. " + (diagnosis_text(diagnosis) if diagnosis.failed else ""))
 
 
 def lookup_error(error: BirdError, ref: MessageRef, workspace_label: str) -> dict[str, Any]:
@@ -149,7 +149,7 @@ def _facts(found: FoundMessage, diagnosis: Diagnosis, workspace_label: str, *, r
         f"*Last status*\n{_time(msg.last_status_at or msg.updated_at)}",
     ]
     elapsed = time_to_failure(msg)
-    if msg.failed and elapsed is not None:
+    if diagnosis.failed and elapsed is not None:
         facts.append(f"*Time to failure*\n{_duration(elapsed)}")
     return facts
 

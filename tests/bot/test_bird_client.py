@@ -109,7 +109,7 @@ async def test_fetches_a_message_from_its_channel(bird: FakeBird, client: BirdCl
     assert found.channel_id == channel_id
     assert not found.from_cache
     assert found.message.id == message_id
-    assert found.message.failed
+    assert found.message.status == "delivery_failed"
     assert found.message.failure is not None
     assert found.message.failure.code == 15005
     [request] = bird.request_log

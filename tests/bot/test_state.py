@@ -6,7 +6,8 @@ import asyncio
 
 import pytest
 
-from bot.state import MemoryStateStore, Mute, StateStore
+from bot.state import MemoryStateStore, Mute
+from handlers.deps import StateStore
 
 
 class FakeClock:
