@@ -43,7 +43,9 @@ def serve_birdwatch(port: int, slack_api: str) -> None:
         slack_api_url=slack_api,
         log_level="WARNING",
     )
-    web.run_app(create_web_app(build_runtime(settings)), host="127.0.0.1", port=port, print=None, access_log=None)
+    web.run_app(
+        create_web_app(build_runtime(settings, environ={})), host="127.0.0.1", port=port, print=None, access_log=None
+    )
 
 
 def _body(slack: FakeSlack) -> str:

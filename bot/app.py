@@ -16,7 +16,6 @@ from slack_sdk.web.async_client import AsyncWebClient
 from catalog import Catalog, Explainer, default_catalog
 from handlers import alert_events, answer_actions, failure_command, message_command, on_demand
 from handlers.alert_events import AlertEnricher
-from handlers.deps import StateStore
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
@@ -34,12 +33,10 @@ class Runtime:
     """The running bot: the Bolt app plus the collaborators it owns and must close."""
 
     app: AsyncApp
-    explainer: Explainer
     config: BirdwatchConfig
     tasks: BackgroundTasks
     bird: BirdClient
     poster: ChannelPoster
-    store: StateStore
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
 
     async def start(self) -> None:
@@ -117,11 +114,9 @@ def build_runtime(
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))
     return Runtime(
         app=app,
-        explainer=explainer,
         config=config,
         tasks=tasks,
         bird=bird,
         poster=poster,
-        store=store,
         signing_secret=settings.slack_signing_secret,
     )

@@ -31,11 +31,10 @@ from catalog import default_catalog
 from catalog.ids import canonical_uuid
 from catalog.message import DETAIL_LIMIT, BirdError, FoundMessage, LookupErrorKind, Message
 
-__all__ = ["BirdClient", "BirdError", "Channel", "ErrorKind", "FoundMessage", "RequestBudget", "new_http_client"]
+__all__ = ["BirdClient", "BirdError", "Channel", "FoundMessage", "RequestBudget", "new_http_client"]
 
 logger = logging.getLogger("birdwatch.bird")
 
-ErrorKind = LookupErrorKind
 Sleep = Callable[[float], Awaitable[object]]
 Clock = Callable[[], float]
 
@@ -66,7 +65,7 @@ def _user_agent() -> str:
 
 USER_AGENT: Final = _user_agent()
 
-_KIND_BY_STATUS: Final[dict[int, ErrorKind]] = {
+_KIND_BY_STATUS: Final[dict[int, LookupErrorKind]] = {
     401: "unauthorized",
     403: "forbidden",
     404: "not_found",

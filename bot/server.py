@@ -81,6 +81,7 @@ async def _readable_request(request: web.Request) -> AsyncBoltRequest | None:
     try:
         bolt_request = await to_bolt_request(request)
     except Exception:
+        logger.debug("Bolt could not read a request", exc_info=True)
         return None
     event = bolt_request.body.get("event", {})
     return bolt_request if isinstance(event, dict) else None

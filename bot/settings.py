@@ -10,7 +10,7 @@ from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_valida
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
-_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
+SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 def _split_channels(value: str) -> list[str]:
@@ -70,7 +70,7 @@ class Settings(BaseSettings):
     def _channel_list(cls, value: str | None) -> str | None:
         if value is None or value.strip().lower() == "all":
             return value
-        bad = [c for c in _split_channels(value) if not _SLACK_CHANNEL.fullmatch(c)]
+        bad = [c for c in _split_channels(value) if not SLACK_CHANNEL_ID.fullmatch(c)]
         if bad:
             raise ValueError('must be "all" or Slack channel ids such as C0123ABCD, separated by commas')
         return value

@@ -22,14 +22,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from bot.settings import Settings
+from bot.settings import SLACK_CHANNEL_ID, Settings
 from catalog.ids import canonical_uuid
 
 WORKSPACE_ID_ENV = "BIRD_WORKSPACE_ID"
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
-_SLACK_CHANNEL = re.compile(r"[CGD][A-Z0-9]{2,}")
 
 
 class ConfigError(Exception):
@@ -142,7 +141,7 @@ def _slack_user(value: str) -> str:
 
 
 def _slack_channel(value: str) -> str:
-    if not _SLACK_CHANNEL.fullmatch(value.strip()):
+    if not SLACK_CHANNEL_ID.fullmatch(value.strip()):
         raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD; not a #name)")
     return value.strip()
 

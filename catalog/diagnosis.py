@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel
 
-from .loader import Catalog
+from .loader import Catalog, normalize_name
 from .message import Message
 from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
 from .reason import ParsedReason, parse_reason
@@ -128,7 +127,7 @@ def _code_from_reason(catalog: Catalog, parsed: ParsedReason) -> FailureCode | N
     # SMS status reasons such as "unknown_subscriber" often name the Bird code itself.
     for text in (parsed.reason, parsed.details):
         if text:
-            entry = catalog.codes_by_name.get(re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_"))
+            entry = catalog.codes_by_name.get(normalize_name(text))
             if entry is not None:
                 return entry
     return None

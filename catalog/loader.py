@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from functools import cache
@@ -30,6 +31,11 @@ _SECTIONS = {
     "platform_code": "platform_codes",
     "status": "statuses",
 }
+
+
+def normalize_name(text: str) -> str:
+    """``invalid spam`` / ``Invalid-Spam`` -> ``INVALID_SPAM``: how code names are looked up."""
+    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
 
 
 class CatalogError(ValueError):
@@ -61,6 +67,10 @@ class Catalog:
             "source name or alias",
             value=lambda pair: pair[1],
         )
+        self._first_source: dict[str, FailureSource] = {}
+        for source in data.sources:
+            if source.code_table is not None:
+                self._first_source.setdefault(source.code_table, source)
         self._check_references()
 
     def _check_references(self) -> None:
@@ -94,6 +104,7 @@ class Catalog:
                 for c in entry.usual_codes
                 if c not in self.codes
             ]
+        problems += [f"code table {t!r} belongs to no source" for t in self.tables if t not in self._first_source]
         if problems:
             raise CatalogError("; ".join(problems))
 
@@ -102,8 +113,10 @@ class Catalog:
         """Statuses after which a message no longer changes."""
         return frozenset(status.name for status in self.data.statuses if status.final)
 
-    def sources_for_table(self, table_id: str) -> list[FailureSource]:
-        return [s for s in self.data.sources if s.code_table == table_id]
+    def first_source_of(self, table_id: str) -> FailureSource:
+        """The source a platform code is shown under when the user named none (e.g. facebook for
+        the Messenger table it shares with instagram)."""
+        return self._first_source[table_id]
 
 
 def _unique(items: Iterable[Any], key: Any, what: str, value: Any = None) -> dict[Any, Any]:

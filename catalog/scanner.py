@@ -39,6 +39,7 @@ from typing import Literal
 from .loader import Catalog
 from .models import FailureCode, FailureSource
 
+MAX_HITS = 20
 MAX_TEXT_CHARS = 100_000
 CONTEXT_CHARS = 60
 PAIR_GAP_CHARS = 40
@@ -107,7 +108,7 @@ class _Aliases:
     pattern: re.Pattern[str]
 
 
-def scan(catalog: Catalog, text: str, *, from_integration: bool, limit: int = 20) -> list[Hit]:
+def scan(catalog: Catalog, text: str, *, from_integration: bool, limit: int = MAX_HITS) -> list[Hit]:
     """Distinct hits in ``text`` in order of first appearance, at most ``limit``."""
     text = text[:MAX_TEXT_CHARS]
     reader = _Reader(catalog, text, from_integration, limit)

@@ -23,7 +23,7 @@ from .answers import (
     UsageAnswer,
 )
 from .diagnosis import diagnose
-from .loader import Catalog
+from .loader import Catalog, normalize_name
 from .message import Failure
 from .models import FailureCode, FailureSource, PlatformCode
 from .reason import looks_like_reason
@@ -66,11 +66,6 @@ _W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 2.0, 1.0
 _PHRASE_BONUS = 6.0
 # _same_word is true only for equal words or for words sharing the first _STEM_PREFIX characters.
 _STEM_PREFIX = 5
-
-
-def normalize_name(text: str) -> str:
-    """``invalid spam`` / ``Invalid-Spam`` -> ``INVALID_SPAM``."""
-    return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
 
 
 def _tokens(text: str) -> list[str]:
@@ -366,7 +361,7 @@ class Explainer:
         return CodeAnswer(code=code, family=self.catalog.families[code.family_prefix])
 
     def _platform_answer(self, entry: PlatformCode, source: FailureSource | None = None) -> PlatformCodeAnswer:
-        source = source or self.catalog.sources_for_table(entry.table)[0]
+        source = source or self.catalog.first_source_of(entry.table)
         return PlatformCodeAnswer(
             entry=entry,
             table=self.catalog.tables[entry.table],
@@ -381,7 +376,7 @@ class Explainer:
         return Match(kind="source", query=source.name, label=f"source {source.name}", summary=source.title)
 
     def _platform_match(self, entry: PlatformCode, source: FailureSource | None = None) -> Match:
-        source = source or self.catalog.sources_for_table(entry.table)[0]
+        source = source or self.catalog.first_source_of(entry.table)
         return Match(
             kind="platform_code",
             query=f"{source.name} {entry.code}",

@@ -23,7 +23,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncResp
 from catalog.scanner import Hit
 
 from .alert_text import alert_text, is_integration_post, is_thread_reply, message_content
-from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MessageItem, muted_note, thread_reply
+from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, muted_note, thread_reply
 from .deps import EVENT_TTL, Poster, Spawner, StateStore, WorkspaceDirectory
 from .payload import dig, logged_failures, text_at
 from .thread_explanations import ThreadExplanations
@@ -106,7 +106,8 @@ def alert_identity(text: str) -> str:
     return hashlib.blake2b(first_line.encode(), digest_size=8).hexdigest()
 
 
-_MUTE_VALUE = re.compile(r"^(?P<key>[\w:.-]{1,100})\|(?P<hours>1|4|24)$")
+_MUTE_HOURS = "|".join(map(str, MUTE_HOURS))
+_MUTE_VALUE = re.compile(rf"^(?P<key>[\w:.-]{{1,100}})\|(?P<hours>{_MUTE_HOURS})$")
 
 
 def register(app: AsyncApp, enricher: AlertEnricher) -> None:

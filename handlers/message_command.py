@@ -77,15 +77,16 @@ class MessageLookups:
         fresh: bool = False,
         reveal: bool = False,
         footer: str | None = None,
+        privately: bool = False,
         **response: Any,
     ) -> None:
-        """Fetch in the background and answer through ``response_url``; every path ends in an answer."""
-
-        # A failure replaces what the user clicked or typed, unless the answer was to be private.
-        failure_options = PRIVATELY if response == PRIVATELY else REPLACE
+        """Fetch in the background and answer through ``response_url``; every path ends in an answer.
+        ``privately`` answers in a new message only the clicker sees, failures included; otherwise a
+        failure replaces what the user clicked or typed, and ``response`` says how a success is sent."""
+        failure_options = PRIVATELY if privately else REPLACE
 
         async def work() -> None:
-            options = response
+            options = PRIVATELY if privately else response
             try:
                 found = await self.bird.get_message(
                     workspace.id, workspace.access_key.get_secret_value(), ref.message_id, ref.channel_id, fresh=fresh
@@ -156,7 +157,7 @@ def register(app: AsyncApp, lookups: MessageLookups) -> None:
             reply = refusal("Showing receiver details is turned off in birdwatch's configuration.")
             lookups.tasks.spawn(respond(**reply, **PRIVATELY), name="message-refused")
         elif action_id == ACTION_MESSAGE_DETAILS:
-            lookups.answer(respond, workspace, ref, reveal=True, **(REPLACE if private else PRIVATELY))
+            lookups.answer(respond, workspace, ref, reveal=True, privately=not private, **REPLACE)
         elif action_id == ACTION_MESSAGE_SHARE:
             footer = shared_by(user, via="/message")
             lookups.answer(respond, workspace, ref, footer=footer, response_type="in_channel", delete_original=private)

@@ -48,12 +48,12 @@ class OnDemand:
         items = await self.explanations.items(hits, channel, user)
         thread = text_at(message, "thread_ts") or text_at(message, "ts")
         share = {"h": [[h.kind, h.key, h.query] for h in hits], "t": thread}
-        return thread_reply(items, mutable=False, shareable=share)
+        return thread_reply(items, automatic=False, shareable=share)
 
     async def shared_reply(self, value: str, channel: str, user: str) -> tuple[dict[str, Any], str | None]:
         hits, thread = _hits_from_value(value)
         items = await self.explanations.items(hits[:MAX_ON_DEMAND_ITEMS], channel, user)
-        return thread_reply(items, mutable=False, footer=shared_by(user, via="Explain failure")), thread
+        return thread_reply(items, automatic=False, footer=shared_by(user, via="Explain failure")), thread
 
     async def mention_reply(self, text: str, channel: str, user: str) -> dict[str, Any]:
         words = decode_markup(_MENTION.sub(" ", text)).strip()
@@ -63,7 +63,7 @@ class OnDemand:
         hits = self.explanations.scan(words, from_integration=True, limit=MAX_ON_DEMAND_ITEMS)
         if len(hits) > 1 or (hits and hits[0].kind == "message_id"):
             items = await self.explanations.items(hits, channel, user)
-            return thread_reply(items, mutable=False, footer=asked_by(user))
+            return thread_reply(items, automatic=False, footer=asked_by(user))
         return answer_message(self.explainer.explain(hits[0].query if hits else words), footer=asked_by(user))
 
     async def _message(self, query: MessageQuery, channel: str, user: str) -> dict[str, Any]:

@@ -10,12 +10,13 @@ from typing import Any
 from catalog.answers import Answer, CodeAnswer, PlatformCodeAnswer
 from catalog.diagnosis import Diagnosis
 from catalog.message import BirdError, FoundMessage
+from catalog.scanner import MAX_HITS
 
 from .failure_builder import ACTION_MORE, diagnosis_text
-from .kit import Block, actions, button, context, escape, message, section
+from .kit import Block, actions, button, context, escape, message, section, static_select
 
 MAX_ITEMS = 5  # in an automatic thread reply: short, nobody asked for it
-MAX_ON_DEMAND_ITEMS = 20  # when someone asked (shortcut, mention): everything the scanner returns
+MAX_ON_DEMAND_ITEMS = MAX_HITS  # when someone asked (shortcut, mention): everything the scanner returns
 ACTION_MUTE = "mute_code"
 ACTION_SHARE_ITEMS = "share_items"
 MUTE_HOURS = (1, 4, 24)
@@ -49,28 +50,27 @@ def thread_reply(
     items: list[Item],
     *,
     hidden: int = 0,
-    mutable: bool = True,
+    automatic: bool = True,
     shareable: dict[str, Any] | None = None,
     footer: str | None = None,
 ) -> dict[str, Any]:
-    """One compact section per item. ``hidden`` counts what the caller left out; ``mutable`` marks
+    """One compact section per item. ``hidden`` counts what the caller left out; ``automatic`` marks
     an automatic alert reply (Mute here menus), ``shareable`` adds a Share button, ``footer``
     (mrkdwn the caller wrote) a closing context line."""
-    shown = items
-    blocks = [_section(item) for item in shown]
+    blocks = [_section(item) for item in items]
     if hidden > 0:
-        hint = ": the *Explain failure* shortcut on the alert lists them all" if mutable else ""
+        hint = ": the *Explain failure* shortcut on the alert lists them all" if automatic else ""
         blocks.append(context(f"+{hidden} more not shown{hint}."))
     if footer is not None:
         blocks.append(context(footer))
     controls = []
     if shareable is not None:
         controls.append(button("Share in channel", ACTION_SHARE_ITEMS, json.dumps(shareable, separators=(",", ":"))))
-    if mutable:
-        controls += [_mute_menu(item.key) for item in shown if isinstance(item, CatalogItem)]
+    if automatic:
+        controls += [_mute_menu(item.key) for item in items if isinstance(item, CatalogItem)]
     if controls:
         blocks.append(actions(*controls))
-    return message(blocks, _fallback(shown))
+    return message(blocks, _fallback(items))
 
 
 def muted_note(blocks: list[Block], key: str, user: str, until: float) -> list[Block]:
@@ -134,15 +134,8 @@ def _message_line(item: MessageItem) -> str:
 
 
 def _mute_menu(key: str) -> Block:
-    return {
-        "type": "static_select",
-        "action_id": f"{ACTION_MUTE}:{key}"[:255],
-        "placeholder": {"type": "plain_text", "text": f"Mute {key} here…"[:150]},
-        "options": [
-            {"text": {"type": "plain_text", "text": f"for {hours} h"}, "value": f"{key}|{hours}"[:150]}
-            for hours in MUTE_HOURS
-        ],
-    }
+    options = [(f"for {hours} h", f"{key}|{hours}") for hours in MUTE_HOURS]
+    return static_select(f"Mute {key} here…", f"{ACTION_MUTE}:{key}", options)
 
 
 def _fallback(items: list[Item]) -> str:

@@ -123,7 +123,7 @@ def _render(answer: Answer) -> tuple[list[Block], str]:
     if isinstance(answer, SourceAnswer):
         return _source(answer), f"Failure source {answer.source.name}: {answer.source.title}"
     if isinstance(answer, PlatformCodeAnswer):
-        return _platform(answer), f"{answer.source.name} code {answer.entry.code}: {answer.entry.name}"
+        return platform_blocks(answer), f"{answer.source.name} code {answer.entry.code}: {answer.entry.name}"
     if isinstance(answer, FamilyAnswer):
         return _family(answer), f"{answer.family.prefix}XXX: {answer.family.name}"
     if isinstance(answer, DiagnosisAnswer):
@@ -138,15 +138,14 @@ def _render(answer: Answer) -> tuple[list[Block], str]:
     return _usage(answer), "How to use /failure"
 
 
-def code_blocks(code: FailureCode) -> list[Block]:
-    """The full explanation of one Bird failure code, header first."""
+def code_body(code: FailureCode, family_label: str) -> list[Block]:
+    """Everything about a Bird failure code below its headline: causes, steps, the context line
+    (family · retry advice · who acts), related entries and the docs link."""
     blocks = [
-        header(f"{code.code} {code.name}"),
-        section(f"*{escape(code.title)}*\n{escape(code.meaning)}"),
         section("*Likely causes*\n" + "\n".join(f"• {escape(c)}" for c in code.causes)),
         section("*What to do now*\n" + "\n".join(f"{i}. {escape(a)}" for i, a in enumerate(code.actions, 1))),
         context(
-            f"{code.family_prefix}XXX",
+            family_label,
             f"*{RETRY_LABELS[code.retry]}*: {escape(code.retry_note)}",
             "Who acts: " + ", ".join(OWNER_LABELS[o] for o in code.owners),
         ),
@@ -159,9 +158,12 @@ def code_blocks(code: FailureCode) -> list[Block]:
 
 
 def _code(answer: CodeAnswer) -> list[Block]:
-    blocks = code_blocks(answer.code)
-    blocks[4]["elements"][0]["text"] = f"{answer.family.prefix}XXX {escape(answer.family.name)}"
-    return blocks
+    code, family = answer.code, answer.family
+    return [
+        header(f"{code.code} {code.name}"),
+        section(f"*{escape(code.title)}*\n{escape(code.meaning)}"),
+        *code_body(code, f"{family.prefix}XXX {escape(family.name)}"),
+    ]
 
 
 def _source(answer: SourceAnswer) -> list[Block]:
@@ -199,10 +201,6 @@ def platform_blocks(answer: PlatformCodeAnswer) -> list[Block]:
         )
     blocks.append(context(link(answer.table.docs_url, answer.table.name)))
     return blocks
-
-
-def _platform(answer: PlatformCodeAnswer) -> list[Block]:
-    return platform_blocks(answer)
 
 
 def _family(answer: FamilyAnswer) -> list[Block]:
@@ -282,10 +280,9 @@ def diagnosis_blocks(diagnosis: Diagnosis, *, reveal: bool = False) -> list[Bloc
         blocks.append(section(f"*Status:* `{escape(diagnosis.status_raw)}` (not a status the catalog knows)"))
     if diagnosis.code is not None:
         code = diagnosis.code
-        explanation = code_blocks(code)
-        # The code's own header is replaced by its name inline: the caller owns the header.
+        # The caller owns the header, so the code's name heads its section instead.
         blocks.append(section(f"*{code.code} {code.name}: {escape(code.title)}*\n{escape(code.meaning)}"))
-        blocks += explanation[2:]
+        blocks += code_body(code, f"{code.family_prefix}XXX")
     elif diagnosis.code_raw is not None:
         family = diagnosis.family
         implied = f" Its digits place it in {family.prefix}XXX {escape(family.name)}." if family else ""

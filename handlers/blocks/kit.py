@@ -21,6 +21,10 @@ MAX_CONTEXT_ELEMENTS = 10
 MAX_ACTION_ELEMENTS = 25
 MAX_BUTTON_TEXT = 75
 MAX_BUTTON_VALUE = 2000
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_PLACEHOLDER_TEXT = 150
+MAX_OPTIONS = 100
 MAX_ACTION_ID = 255
 # Slack rejects messages whose blocks add up to roughly 11-13k characters (undocumented,
 # msg_blocks_too_long); stay well below it.
@@ -96,6 +100,19 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
     if style is not None:
         element["style"] = style
     return element
+
+
+def static_select(placeholder: str, action_id: str, options: list[tuple[str, str]]) -> Block:
+    """A menu of (label, value) options; a value is cut rather than rejected, so keep it short."""
+    return {
+        "type": "static_select",
+        "action_id": action_id[:MAX_ACTION_ID],
+        "placeholder": plain(placeholder, MAX_PLACEHOLDER_TEXT),
+        "options": [
+            {"text": plain(label, MAX_OPTION_TEXT), "value": value[:MAX_OPTION_VALUE]}
+            for label, value in options[:MAX_OPTIONS]
+        ],
+    }
 
 
 def actions(*elements: Block, block_id: str | None = None) -> Block:

@@ -78,7 +78,7 @@ def test_not_found_without_suggestions_renders_only_the_message() -> None:
 def test_every_catalog_entry_renders_within_88_columns(explainer: Explainer) -> None:
     catalog = explainer.catalog
     queries = [str(code) for code in catalog.codes] + list(catalog.sources) + [f"{p}xxx" for p in catalog.families]
-    queries += [f"{catalog.sources_for_table(table)[0].name} {code}" for table, code in catalog.platform_codes]
+    queries += [f"{catalog.first_source_of(table).name} {code}" for table, code in catalog.platform_codes]
     for query in queries:
         answer = explainer.explain(query)
         assert answer.kind in {"code", "source", "family", "platform_code"}, query

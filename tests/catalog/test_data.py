@@ -164,8 +164,9 @@ def test_sources_with_a_code_table_and_tables_used_by_a_source(catalog: Catalog)
     assert catalog.sources["sms-messagebird"].code_table == "sms-extended"
     assert catalog.sources["whatsapp"].code_table == "whatsapp-cloud"
     assert catalog.sources["email-messagebird"].code_table is None
+    assert catalog.first_source_of("messenger").name == "facebook"
     for table in catalog.tables:
-        assert catalog.sources_for_table(table), f"table {table} is used by no source"
+        assert catalog.first_source_of(table).code_table == table
 
 
 def test_bird_documented_sms_codes_are_marked_as_such(catalog: Catalog) -> None:
@@ -299,6 +300,12 @@ BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str
         replace_once("usual_codes = [14001, 12007, 12001]", "usual_codes = [14001, 14999]"),
         CatalogError,
         "unknown usual code 14999",
+    ),
+    "code table no source uses": (
+        "sources.toml",
+        replace_once('code_table = "sms-extended"\n', ""),
+        CatalogError,
+        "code table 'sms-extended' belongs to no source",
     ),
     "platform code naming an unknown usual code": (
         "platform_codes.toml",

@@ -18,7 +18,8 @@ from catalog.answers import (
     SourceAnswer,
     UsageAnswer,
 )
-from catalog.search import EXAMPLES, MAX_QUERY_LENGTH, normalize_name
+from catalog.loader import normalize_name
+from catalog.search import EXAMPLES, MAX_QUERY_LENGTH
 
 DOCS_FRAGMENT = """"status": "delivery_failed",
  "reason": "details: unknown subscriber; reason: unknown_subscriber; code: 1",

@@ -209,7 +209,7 @@ def test_an_alert_reply_says_how_many_more_and_where_to_see_them(explainer: Expl
 def test_an_answer_someone_asked_for_does_not_send_them_back_to_the_shortcut(explainer: Explainer) -> None:
     items: list[Item] = [item(explainer, "15011")]
 
-    payload = checked(thread_reply(items, hidden=3, mutable=False))
+    payload = checked(thread_reply(items, hidden=3, automatic=False))
 
     assert [c for c in contexts(payload) if c.startswith("+3 more")] == ["+3 more not shown."]
 
@@ -242,7 +242,7 @@ def test_mute_menus_have_unique_action_ids_for_every_kind_of_key(explainer: Expl
 def test_not_mutable_and_shareable_reply_has_share_and_no_menus(explainer: Explainer) -> None:
     share = {"h": [["code", "15011", "15011"]], "t": "1700000000.000100"}
 
-    payload = checked(thread_reply([item(explainer, "15011")], mutable=False, shareable=share))
+    payload = checked(thread_reply([item(explainer, "15011")], automatic=False, shareable=share))
 
     assert selects(payload) == []
     (button,) = [e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
@@ -253,7 +253,7 @@ def test_not_mutable_and_shareable_reply_has_share_and_no_menus(explainer: Expla
 
 def test_footer_closes_the_reply_and_a_copy_without_controls_has_no_actions(explainer: Explainer) -> None:
     payload = checked(
-        thread_reply([item(explainer, "15011")], mutable=False, footer=asked_by("U0ALICE")), mention="U0ALICE"
+        thread_reply([item(explainer, "15011")], automatic=False, footer=asked_by("U0ALICE")), mention="U0ALICE"
     )
 
     assert payload["blocks"][-1] == {
@@ -268,7 +268,9 @@ def test_twenty_items_with_share_and_menus_stay_within_slack_limits(explainer: E
     items: list[Item] = [item(explainer, q) for q in queries]
     share = {"h": [["code", q, q] for q in queries], "t": "1700000000.000100"}
 
-    payload = checked(thread_reply(items, mutable=False, shareable=share, footer="Shared by <@U0BOB>"), mention="U0BOB")
+    payload = checked(
+        thread_reply(items, automatic=False, shareable=share, footer="Shared by <@U0BOB>"), mention="U0BOB"
+    )
 
     assert len(sections(payload)) == MAX_ON_DEMAND_ITEMS
     elements = [e for b in payload["blocks"] if b["type"] == "actions" for e in b["elements"]]
