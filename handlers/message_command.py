@@ -13,7 +13,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from catalog import Catalog, diagnose_message
-from catalog.message import BirdError
+from catalog.diagnosis import Diagnosis
+from catalog.message import BirdError, FoundMessage
 
 from .blocks.failure_builder import asked_by, shared_by
 from .blocks.message_builder import (
@@ -88,12 +89,10 @@ class MessageLookups:
         async def work() -> None:
             options = PRIVATELY if privately else response
             try:
-                found = await self.bird.get_message(
-                    workspace.id, workspace.access_key.get_secret_value(), ref.message_id, ref.channel_id, fresh=fresh
-                )
+                found, diagnosis = await self.fetch(workspace, ref, fresh=fresh)
                 reply = message_reply(
                     found,
-                    diagnose_message(self.catalog, found.message),
+                    diagnosis,
                     ref,
                     workspace_label=workspace.label,
                     reveal=reveal,
@@ -109,6 +108,14 @@ class MessageLookups:
             await respond(**reply, **options)
 
         self.tasks.spawn(work(), name="message-lookup")
+
+    async def fetch(
+        self, workspace: Workspace, ref: MessageRef, *, fresh: bool = False
+    ) -> tuple[FoundMessage, Diagnosis]:
+        """The message and its diagnosis; raises BirdError when Bird cannot say."""
+        key = workspace.access_key.get_secret_value()
+        found = await self.bird.get_message(workspace.id, key, ref.message_id, ref.channel_id, fresh=fresh)
+        return found, diagnose_message(self.catalog, found.message)
 
     def target_from_button(self, value: str, user: str) -> tuple[Workspace, MessageRef] | str:
         ref = MessageRef.from_value(value)

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 import logging
 import re
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
-from catalog import Explainer, diagnose_message
+from catalog import Explainer
 from catalog.ids import canonical_uuid
 from catalog.message import BirdError
 from catalog.scanner import Hit
@@ -22,7 +23,7 @@ from .blocks.failure_builder import answer_message, asked_by, shared_by
 from .blocks.message_builder import lookup_error, message_reply, refusal
 from .deps import EVENT_TTL, Poster, Spawner, StateStore
 from .message_args import MessageQuery, parse_message_query
-from .message_command import MessageLookups
+from .message_command import UNEXPECTED, MessageLookups
 from .payload import dig, text_at
 from .thread_explanations import ThreadExplanations
 
@@ -72,14 +73,20 @@ class OnDemand:
             return refusal(target)
         workspace, ref = target
         try:
-            found = await self.lookups.bird.get_message(
-                workspace.id, workspace.access_key.get_secret_value(), ref.message_id, ref.channel_id
-            )
+            found, diagnosis = await self.lookups.fetch(workspace, ref)
         except BirdError as error:
             return lookup_error(error, ref, workspace.label)
-        diagnosis = diagnose_message(self.explainer.catalog, found.message)
         # Visible in the thread, so always the redacted copy.
         return message_reply(found, diagnosis, ref, workspace_label=workspace.label, footer=asked_by(user))
+
+
+async def or_apology(reply: Awaitable[dict[str, Any]]) -> dict[str, Any]:
+    """The reply, or an apology if building it crashed: someone asked, so silence is not an answer."""
+    try:
+        return await reply
+    except Exception:
+        logger.exception("building an explanation failed")
+        return refusal(UNEXPECTED)
 
 
 def _hits_from_value(value: str) -> tuple[list[Hit], str | None]:
@@ -104,7 +111,9 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
         message = dig(body, "message")
 
         async def work() -> None:
-            reply = await on_demand.shortcut_reply(message if isinstance(message, dict) else {}, channel, user)
+            reply = await or_apology(
+                on_demand.shortcut_reply(message if isinstance(message, dict) else {}, channel, user)
+            )
             await respond(**reply, response_type="ephemeral", replace_original=False)
 
         on_demand.tasks.spawn(work(), name="explain-shortcut")
@@ -114,7 +123,12 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
         channel, user = text_at(body, "channel", "id"), text_at(body, "user", "id")
 
         async def work() -> None:
-            reply, thread = await on_demand.shared_reply(text_at(action, "value"), channel, user)
+            try:
+                reply, thread = await on_demand.shared_reply(text_at(action, "value"), channel, user)
+            except Exception:
+                logger.exception("sharing an explanation failed")
+                await respond(**refusal(UNEXPECTED), response_type="ephemeral", replace_original=False)
+                return
             await respond(**reply, thread_ts=thread, response_type="in_channel", delete_original=True)
 
         on_demand.tasks.spawn(work(), name="share-items")
@@ -130,7 +144,7 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
             return
 
         async def work() -> None:
-            reply = await on_demand.mention_reply(text_at(event, "text"), channel, user)
+            reply = await or_apology(on_demand.mention_reply(text_at(event, "text"), channel, user))
             on_demand.poster.post(channel=channel, thread_ts=thread, **reply)
 
         on_demand.tasks.spawn(work(), name="answer-mention")

@@ -7,6 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from handlers.on_demand import OnDemand
 from tests.fakes.fake_bird import FakeBird, sample_message
 from tests.fakes.fake_slack import BOT_USER_ID
 from tests.scenario.conftest import WORKSPACE_ID, BotUnderTest, Reply
@@ -268,3 +271,17 @@ async def test_channel_alert_that_mentions_the_bot_is_answered_once_by_the_menti
     assert post["thread_ts"] == ts
     assert post["blocks"][0]["text"]["text"] == "15011 INVALID_SPAM"
     assert "Asked by <@U0ALICE>" in rendered(post)  # the mention's full answer, not the enrichment
+
+
+async def test_a_mention_whose_answer_crashes_still_gets_an_apology(
+    bot: BotUnderTest, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def crash(*_: Any) -> dict[str, Any]:
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(OnDemand, "mention_reply", crash)
+    await bot.event(mention("<@UBIRDWATCH> 15011"))
+    await bot.settle()
+
+    (post,) = bot.slack.of("chat.postMessage")
+    assert "Something went wrong" in rendered(post)
