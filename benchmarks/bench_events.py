@@ -33,17 +33,17 @@ import aiohttp
 from aiohttp import web
 
 from benchmarks.common import (
-    BOT_TOKEN,
     HEADER,
     Result,
     free_port,
     run,
     run_load,
     serve_bare_bolt,
+    serve_birdwatch,
     start_process,
     wait_until_up,
 )
-from tests.slack_requests import SIGNING_SECRET, event_body
+from tests.slack_requests import event_body
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "1000"))
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "4000"))
@@ -81,24 +81,6 @@ def serve_fake_slack(ports: Any) -> None:
             await asyncio.Event().wait()
 
     asyncio.run(main())
-
-
-def serve_birdwatch(port: int, slack_api: str) -> None:
-    from bot.app import build_runtime
-    from bot.server import create_web_app
-    from bot.settings import Settings
-
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack_api,
-        log_level="WARNING",
-        birdwatch_enrich_channels="all",
-    )
-    runtime = build_runtime(settings, environ={})
-    assert runtime.config.enrichment.all_channels, "enrichment must be on for every channel"
-    web.run_app(create_web_app(runtime), host="127.0.0.1", port=port, print=None, access_log=None)
 
 
 # --- the load -----------------------------------------------------------------------------------
@@ -186,7 +168,10 @@ async def main() -> None:
     slack_api, stats_url = await asyncio.get_running_loop().run_in_executor(None, ports.get)
 
     servers: dict[str, tuple[BaseProcess, str]] = {}
-    for name, target in (("birdwatch", serve_birdwatch), ("bare Bolt", partial(serve_bare_bolt, listen="message"))):
+    for name, target in (
+        ("birdwatch", partial(serve_birdwatch, birdwatch_enrich_channels="all")),
+        ("bare Bolt", partial(serve_bare_bolt, listen="message")),
+    ):
         port = free_port()
         servers[name] = (start_process(target, port, slack_api), f"http://127.0.0.1:{port}/slack/events")
     for _, url in servers.values():

@@ -11,41 +11,23 @@ import json
 import os
 from functools import partial
 
-from aiohttp import web
-
 from benchmarks.common import (
-    BOT_TOKEN,
     HEADER,
     free_port,
     run,
     run_load,
     serve_bare_bolt,
+    serve_birdwatch,
     start_process,
     wait_until_up,
 )
 from tests.fakes.fake_slack import FakeSlack
-from tests.slack_requests import SIGNING_SECRET, command_body
+from tests.slack_requests import command_body
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "2000"))
 CONCURRENT = int(os.environ.get("BENCH_CONCURRENT", "6000"))
 CLIENTS = 32
-
-
-def serve_birdwatch(port: int, slack_api: str) -> None:
-    from bot.app import build_runtime
-    from bot.server import create_web_app
-    from bot.settings import Settings
-
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack_api,
-        log_level="WARNING",
-    )
-    web.run_app(
-        create_web_app(build_runtime(settings, environ={})), host="127.0.0.1", port=port, print=None, access_log=None
-    )
+FORM = "application/x-www-form-urlencoded"
 
 
 def _body(slack: FakeSlack) -> str:
@@ -75,35 +57,22 @@ async def main() -> None:
         results = []
         for name, (_, url) in servers.items():
             check = _answered if name.startswith("birdwatch") else _acked
-            # Warm up: the first request pays for auth.test and imports.
-            await run_load(
-                name,
-                url,
-                lambda _: (body, "application/x-www-form-urlencoded"),
-                requests=50,
-                concurrency=1,
-                check=check,
-            )
-            results.append(
-                await run_load(
-                    f"{name} (1 client)",
+            # The first run only warms up: the first request pays for auth.test and imports.
+            for label, requests, clients in (
+                (None, 50, 1),
+                ("1 client", SEQUENTIAL, 1),
+                (f"{CLIENTS} clients", CONCURRENT, CLIENTS),
+            ):
+                result = await run_load(
+                    f"{name} ({label})",
                     url,
-                    lambda _: (body, "application/x-www-form-urlencoded"),
-                    requests=SEQUENTIAL,
-                    concurrency=1,
+                    lambda _: (body, FORM),
+                    requests=requests,
+                    concurrency=clients,
                     check=check,
                 )
-            )
-            results.append(
-                await run_load(
-                    f"{name} ({CLIENTS} clients)",
-                    url,
-                    lambda _: (body, "application/x-www-form-urlencoded"),
-                    requests=CONCURRENT,
-                    concurrency=CLIENTS,
-                    check=check,
-                )
-            )
+                if label is not None:
+                    results.append(result)
         for process, _ in servers.values():
             process.terminate()
     print(HEADER)

@@ -43,7 +43,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from benchmarks.common import BOT_TOKEN, Result, free_port, run, start_process, wait_until_up
+from benchmarks.common import BOT_TOKEN, Result, free_port, run, serve_birdwatch, start_process, wait_until_up
 from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird, sample_message
 from tests.fakes.fake_slack import FakeSlack
 from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers
@@ -162,29 +162,23 @@ def serve_fakes(conn: Connection, message_ids: list[str]) -> None:
 # --- the servers under test ---------------------------------------------------------------------
 
 
-def serve_birdwatch(port: int, slack_api: str, bird_url: str) -> None:
-    from bot.app import build_runtime
+def serve_birdwatch_for_messages(port: int, slack_api: str, bird_url: str) -> None:
     from bot.bird import BirdClient, RequestBudget
-    from bot.server import create_web_app
-    from bot.settings import Settings
 
     pin("server")
-    settings = Settings(
-        _env_file=None,
-        slack_bot_token=BOT_TOKEN,
-        slack_signing_secret=SIGNING_SECRET,
-        slack_api_url=slack_api,
-        bird_api_url=bird_url,
-        bird_access_key=DEFAULT_ACCESS_KEY,
-        bird_workspace_id=WORKSPACE,
-        log_level="WARNING",
-    )
     bird = BirdClient(
         base_url=bird_url, budget=RequestBudget(rate=BUDGET_RATE, burst=BUDGET_RATE), max_connections=COMMANDS
     )
-    runtime = build_runtime(settings, environ={}, bird=bird)
-    # A backlog above the burst: the default (128) would drop SYNs and add 1 s retransmits.
-    web.run_app(create_web_app(runtime), host="127.0.0.1", port=port, print=None, access_log=None, backlog=COMMANDS * 4)
+    serve_birdwatch(
+        port,
+        slack_api,
+        bird=bird,
+        # A backlog above the burst: the default (128) would drop SYNs and add 1 s retransmits.
+        backlog=COMMANDS * 4,
+        bird_api_url=bird_url,
+        bird_access_key=DEFAULT_ACCESS_KEY,
+        bird_workspace_id=WORKSPACE,
+    )
 
 
 def serve_sync_bolt(port: int, slack_api: str, bird_url: str) -> None:
@@ -398,7 +392,7 @@ async def main() -> None:
 
 async def bench(fakes: Fakes, message_ids: dict[str, list[str]], processes: list[Any]) -> None:
     ours_port, sync_port = free_port(), free_port()
-    birdwatch = start_process(serve_birdwatch, ours_port, fakes.slack_api, fakes.bird_url)
+    birdwatch = start_process(serve_birdwatch_for_messages, ours_port, fakes.slack_api, fakes.bird_url)
     processes += [birdwatch, start_process(serve_sync_bolt, sync_port, fakes.slack_api, fakes.bird_url)]
     ours, sync = f"http://127.0.0.1:{ours_port}/slack/events", f"http://127.0.0.1:{sync_port}/slack/events"
     load = os.getloadavg()

@@ -27,6 +27,20 @@ def free_port() -> int:
         return port
 
 
+def serve_birdwatch(port: int, slack_api: str, *, bird: Any = None, backlog: int = 128, **settings: Any) -> None:
+    """birdwatch's own server, built as scripts/run builds it but from these settings alone: no .env
+    and no environment, so a developer's configuration cannot change the figures."""
+    from bot.app import build_runtime
+    from bot.server import create_web_app
+    from bot.settings import Settings
+
+    values = {"slack_bot_token": BOT_TOKEN, "slack_signing_secret": SIGNING_SECRET, "slack_api_url": slack_api}
+    runtime = build_runtime(
+        Settings.model_validate(values | {"log_level": "WARNING"} | settings), environ={}, bird=bird
+    )
+    web.run_app(create_web_app(runtime), host="127.0.0.1", port=port, print=None, access_log=None, backlog=backlog)
+
+
 def serve_bare_bolt(port: int, slack_api: str, listen: str) -> None:
     """The baseline: Bolt's AsyncApp with default settings on its own aiohttp server, whose one listener
     (a slash command such as "/failure", or an event type such as "message") only acknowledges."""
