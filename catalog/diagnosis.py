@@ -77,7 +77,13 @@ def diagnose(
         # No known source says otherwise, and the code is the one the SMS-shaped reason carries
         # (also when failure.source.code repeats it, as in a shared diagnosis read back).
         table_id = _REASON_SHAPE_TABLE
-    platform_entry = catalog.platform_codes.get((table_id, platform_raw)) if table_id and platform_raw else None
+    platform_entry = None
+    if source_entry is not None and platform_raw:
+        platform_entry = catalog.platform_code_for(source_entry, platform_raw)
+        if platform_entry is not None:
+            table_id = platform_entry.table
+    elif table_id and platform_raw:
+        platform_entry = catalog.platform_codes.get((table_id, platform_raw))
     effective_code = code if code is not None else (code_entry.code if code_entry else None)
     family = catalog.families.get(effective_code // 1000) if effective_code is not None else None
     return Diagnosis(

@@ -7,6 +7,7 @@ import tomllib
 from collections.abc import Iterable
 from functools import cache
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,8 @@ from .models import (
     Status,
 )
 
-DATA_FILES = ("codes.toml", "sources.toml", "statuses.toml", "platform_codes.toml")
+DATA_FILES = ("codes.toml", "sources.toml", "statuses.toml")
+PLATFORM_CODES_DIR = "platform_codes"  # one TOML file per platform table, read in name order
 
 # TOML array-of-tables names in the data files, mapped to CatalogData fields.
 _SECTIONS = {
@@ -67,10 +69,21 @@ class Catalog:
             "source name or alias",
             value=lambda pair: pair[1],
         )
+        self._tables_for: dict[str, tuple[str, ...]] = {
+            source.name: tuple(
+                dict.fromkeys(
+                    [
+                        *([source.code_table] if source.code_table else []),
+                        *(t.id for t in data.tables if source.name in t.used_by),
+                    ]
+                )
+            )
+            for source in data.sources
+        }
         self._first_source: dict[str, FailureSource] = {}
         for source in data.sources:
-            if source.code_table is not None:
-                self._first_source.setdefault(source.code_table, source)
+            for table_id in self._tables_for[source.name]:
+                self._first_source.setdefault(table_id, source)
         self._check_references()
 
     def _check_references(self) -> None:
@@ -96,6 +109,12 @@ class Catalog:
                 for c in source.usual_codes
                 if c not in self.codes
             ]
+        for table in self.data.tables:
+            problems += [
+                f"code table {table.id!r} is used by unknown source {s!r}"
+                for s in table.used_by
+                if s not in self.sources
+            ]
         for entry in self.data.platform_codes:
             if entry.table not in self.tables:
                 problems.append(f"platform code {entry.code} names unknown table {entry.table!r}")
@@ -112,6 +131,18 @@ class Catalog:
     def final_statuses(self) -> frozenset[str]:
         """Statuses after which a message no longer changes."""
         return frozenset(status.name for status in self.data.statuses if status.final)
+
+    def tables_for(self, source: FailureSource) -> tuple[str, ...]:
+        """The code tables ``failure.source.code`` of this source may follow, most likely first."""
+        return self._tables_for.get(source.name, ())
+
+    def platform_code_for(self, source: FailureSource, code: str) -> PlatformCode | None:
+        """The entry for ``code`` as ``source`` reports it, from the first of its tables that has it."""
+        for table_id in self.tables_for(source):
+            entry = self.platform_codes.get((table_id, code))
+            if entry is not None:
+                return entry
+        return None
 
     def first_source_of(self, table_id: str) -> FailureSource:
         """The source a platform code is shown under when the user named none (e.g. facebook for
@@ -132,11 +163,11 @@ def _unique(items: Iterable[Any], key: Any, what: str, value: Any = None) -> dic
 def read_data_files(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
     """Merge the TOML data files into one raw dictionary keyed by CatalogData field."""
     merged: dict[str, list[dict[str, Any]]] = {field: [] for field in _SECTIONS.values()}
-    for filename in DATA_FILES:
-        if directory is None:
-            text = resources.files("catalog").joinpath("data", filename).read_text(encoding="utf-8")
-        else:
-            text = (directory / filename).read_text(encoding="utf-8")
+    root: Traversable = resources.files("catalog").joinpath("data") if directory is None else directory
+    platform_dir = root.joinpath(PLATFORM_CODES_DIR)
+    platform_files = sorted(f.name for f in platform_dir.iterdir() if f.name.endswith(".toml"))
+    for filename in (*DATA_FILES, *(f"{PLATFORM_CODES_DIR}/{name}" for name in platform_files)):
+        text = root.joinpath(*filename.split("/")).read_text(encoding="utf-8")
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:

@@ -6,6 +6,7 @@ validate every entry at load, so a typo in the data fails the tests instead of a
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import Annotated
 
@@ -42,16 +43,24 @@ class Stage(StrEnum):
 class Confidence(StrEnum):
     """How sure a platform-code entry is, by where its meaning comes from."""
 
-    BIRD = "bird"
-    PLATFORM = "platform"
-    INDUSTRY = "industry"
+    BIRD = "bird"  # documented by Bird
+    PLATFORM = "platform"  # documented by the platform itself (Meta, LINE, Apple, SparkPost, ...)
+    STANDARD = "standard"  # documented by a published standard (an RFC, ITU-T Q.850, 3GPP)
+    INDUSTRY = "industry"  # the usual industry meaning, documented by nobody for Bird's traffic
 
 
 class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Family(_Entry):
+class _Sourced(_Entry):
+    """An entry that records where its facts come from and when they were last checked."""
+
+    sources: list[NonEmpty] = []
+    checked: date | None = None
+
+
+class Family(_Sourced):
     """A block of failure codes sharing their first two digits (11XXX, 12XXX, ...)."""
 
     prefix: Annotated[int, Field(ge=10, le=99)]
@@ -60,7 +69,7 @@ class Family(_Entry):
     usual_owners: Annotated[list[Owner], Field(min_length=1)]
 
 
-class FailureCode(_Entry):
+class FailureCode(_Sourced):
     """One Bird failure code, as found in ``failure.code``."""
 
     code: Annotated[int, Field(ge=10000, le=99999)]
@@ -83,7 +92,7 @@ class FailureCode(_Entry):
         return self.code // 1000
 
 
-class FailureSource(_Entry):
+class FailureSource(_Sourced):
     """One ``failure.source.name`` value."""
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
@@ -98,29 +107,38 @@ class FailureSource(_Entry):
     docs_url: NonEmpty
 
 
-class CodeTable(_Entry):
+class CodeTable(_Sourced):
     """A platform's own error table, which ``failure.source.code`` follows for some sources."""
 
     id: Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9-]*$")]
     name: NonEmpty
     docs_url: NonEmpty
+    # Sources whose failure.source.code may follow this table besides the ones naming it as their
+    # code_table (email carries SparkPost bounce classes and SMTP status codes; voice SIP and Q.850).
+    used_by: list[NonEmpty] = []
 
 
-class PlatformCode(_Entry):
+class PlatformCode(_Sourced):
     """One platform error code as it appears in ``failure.source.code``."""
 
     table: NonEmpty
-    code: Annotated[str, StringConstraints(pattern=r"^[0-9]+(-[0-9]+)?$")]
+    # "131047", Messenger's "code-subcode" ("100-2018001"), SMTP enhanced status codes ("5.1.1").
+    code: Annotated[str, StringConstraints(pattern=r"^[0-9]+(-[0-9]+|(\.[0-9]+){2})?$")]
     name: NonEmpty
     meaning: NonEmpty
+    causes: list[NonEmpty] = []
     fix: Steps
     retry: Retry
+    retry_note: NonEmpty | None = None
+    owners: list[Owner] = []
     usual_codes: list[int] = []
     confidence: Confidence
+    authority: NonEmpty | None = None  # who documents the meaning: "Bird", "Meta", "RFC 3463", ...
+    docs_url: NonEmpty | None = None  # the platform's page for this code, or for its table
     keywords: list[NonEmpty] = []
 
 
-class Status(_Entry):
+class Status(_Sourced):
     """A message ``status`` value."""
 
     name: Annotated[str, StringConstraints(pattern=r"^[a-z_]+$")]

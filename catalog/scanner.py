@@ -246,7 +246,7 @@ def _source_at(catalog: Catalog, aliases: _Aliases, text: str, start: int) -> tu
 
 
 def _platform_hit(catalog: Catalog, source: FailureSource, number: str) -> Hit | None:
-    if source.code_table is None or (source.code_table, number) not in catalog.platform_codes:
+    if catalog.platform_code_for(source, number) is None:
         return None
     return Hit("platform_code", f"{source.name}:{number}", f"{source.name} {number}")
 
@@ -265,7 +265,7 @@ def _labelled_as_message(before: str) -> bool:
 @lru_cache(maxsize=8)
 def _aliases(catalog: Catalog) -> _Aliases | None:
     """Compiled once per catalog; None when no source has a code table to look codes up in."""
-    aliases = [alias for alias, source in catalog.sources_by_alias.items() if source.code_table is not None]
+    aliases = [alias for alias, source in catalog.sources_by_alias.items() if catalog.tables_for(source)]
     first_words = {m.group().lower() for m in map(_FIRST_WORD.match, aliases) if m is not None}
     if not first_words:
         return None

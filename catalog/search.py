@@ -247,15 +247,16 @@ class Explainer:
         source = self.catalog.sources_by_alias.get(source_name.lower())
         if source is None:
             return None
-        if source.code_table is None:
+        tables = self.catalog.tables_for(source)
+        if not tables:
             return NotFoundAnswer(
                 query=text,
                 source=source,
                 message=f"The catalog has no code table for `{source.name}`: its codes are that platform's own.",
             )
-        entry = self.catalog.platform_codes.get((source.code_table, code))
+        entry = self.catalog.platform_code_for(source, code)
         if entry is None:
-            table = self.catalog.tables[source.code_table]
+            table = self.catalog.tables[tables[0]]
             return NotFoundAnswer(
                 query=text,
                 source=source,
@@ -290,10 +291,8 @@ class Explainer:
         if hit.kind == "platform_code":
             source_name, number = hit.key.split(":", 1)
             source = self.catalog.sources_by_alias.get(source_name.lower())
-            if source is None or source.code_table is None:
-                return None
-            entry = self.catalog.platform_codes.get((source.code_table, number))
-            if entry is None:
+            entry = None if source is None else self.catalog.platform_code_for(source, number)
+            if source is None or entry is None:
                 return None
             return _platform_key(entry), self._platform_answer(entry, source), self._platform_match(entry, source)
         return None

@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from catalog import Catalog, CatalogError, default_catalog, load_catalog
-from catalog.loader import DATA_FILES
+from catalog.loader import DATA_FILES, PLATFORM_CODES_DIR
 
 DATA_DIR = Path(__file__).resolve().parents[2] / "catalog" / "data"
 # Bird's "Message Failure Codes" and "Message Failure Sources" pages, as captured for this project.
@@ -182,6 +182,7 @@ def test_bird_documented_sms_codes_are_marked_as_such(catalog: Catalog) -> None:
 def data_copy(tmp_path: Path) -> Path:
     for name in DATA_FILES:
         shutil.copy(DATA_DIR / name, tmp_path / name)
+    shutil.copytree(DATA_DIR / PLATFORM_CODES_DIR, tmp_path / PLATFORM_CODES_DIR)
     return tmp_path
 
 
@@ -217,7 +218,7 @@ def test_an_unchanged_copy_loads(data_copy: Path) -> None:
 BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str]] = {
     "duplicate code": ("codes.toml", replace_once("code = 11002\n", "code = 11001\n"), CatalogError, "duplicate"),
     "duplicate platform code": (
-        "platform_codes.toml",
+        "platform_codes/sms-extended.toml",
         replace_once('code = "34"\n', 'code = "1"\n'),
         CatalogError,
         "duplicate platform code",
@@ -252,7 +253,12 @@ BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str
         ValidationError,
         "causes",
     ),
-    "empty fix list": ("platform_codes.toml", sub_once(r"^fix = \[\n.*?^\]\n", "fix = []\n"), ValidationError, "fix"),
+    "empty fix list": (
+        "platform_codes/sms-extended.toml",
+        sub_once(r"^fix = \[\n.*?^\]\n", "fix = []\n"),
+        ValidationError,
+        "fix",
+    ),
     "unknown field": (
         "statuses.toml",
         replace_once("failed = false\n", "failed = false\ncolour = 'red'\n"),
@@ -308,13 +314,13 @@ BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str
         "code table 'sms-extended' belongs to no source",
     ),
     "platform code naming an unknown usual code": (
-        "platform_codes.toml",
+        "platform_codes/sms-extended.toml",
         replace_once("usual_codes = [15005]", "usual_codes = [15999]"),
         CatalogError,
         "unknown usual code 15999",
     ),
     "platform code in an unknown table": (
-        "platform_codes.toml",
+        "platform_codes/sms-extended.toml",
         replace_once('table = "sms-extended"\ncode = "1"', 'table = "sms-nope"\ncode = "1"'),
         CatalogError,
         "unknown table 'sms-nope'",
