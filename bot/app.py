@@ -16,11 +16,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from catalog import Catalog, Explainer, default_catalog
 from handlers import alert_events, answer_actions, failure_command, message_command, on_demand
 from handlers.alert_events import AlertEnricher
+from handlers.deps import StateStore
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
 from .bird import BirdClient, RequestBudget
+from .redis_fleet import RedisFleet
+from .redis_replies import RedisReplyQueue
 from .settings import Settings
 from .slack_poster import ChannelPoster
 from .state import MemoryStateStore
@@ -36,14 +39,17 @@ class Runtime:
     config: BirdwatchConfig
     tasks: BackgroundTasks
     bird: BirdClient
-    poster: ChannelPoster
+    poster: ChannelPoster | RedisReplyQueue
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+    fleet: RedisFleet | None = None  # the state shared with other replicas, when REDIS_URL is set
 
     async def start(self) -> None:
         """Give the Slack client one HTTP session for the runtime's life; slack_sdk otherwise opens
         a new one for every call, and that CPU competes with acknowledging requests."""
         if self.app.client.session is None:
             self.app.client.session = aiohttp.ClientSession()
+        if self.fleet is not None:
+            await self.fleet.start()
 
     async def drain(self) -> None:
         """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
@@ -54,6 +60,8 @@ class Runtime:
         await self.tasks.aclose()
         await self.poster.aclose()
         await self.bird.aclose()
+        if self.fleet is not None:
+            await self.fleet.aclose()
         if self.app.client.session is not None:
             await self.app.client.session.close()
 
@@ -87,13 +95,16 @@ def build_runtime(
         process_before_response=True,
     )
     rate = settings.bird_requests_per_second
+    burst = max(1, round(rate))
+    fleet = RedisFleet.from_settings(settings, client, rate=rate, burst=burst) if settings.redis_url else None
     bird = bird or BirdClient(
         base_url=str(settings.bird_api_url),
-        budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
+        budget=fleet.budget if fleet else RequestBudget(rate=rate, burst=burst),
+        cache=fleet.cache if fleet else None,
         final_statuses=explainer.catalog.final_statuses,
     )
-    store = MemoryStateStore()
-    poster = ChannelPoster(client)
+    store: StateStore = fleet.store if fleet else MemoryStateStore()
+    poster = fleet.replies if fleet else ChannelPoster(client)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
 
@@ -119,4 +130,5 @@ def build_runtime(
         bird=bird,
         poster=poster,
         signing_secret=settings.slack_signing_secret,
+        fleet=fleet,
     )
