@@ -20,7 +20,7 @@ from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A "_created" timestamp beside every series doubles the scrape and tells operators nothing here.
-disable_created_metrics()
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 RequestKind = Literal[
     "command", "event", "action", "shortcut", "view", "options", "bird_webhook", "unreadable", "other"
