@@ -22,6 +22,7 @@ from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
 from .bird import BirdClient, RequestBudget
+from .metrics import MeteredWebClient, Metrics
 from .redis_fleet import RedisFleet
 from .redis_replies import RedisReplyQueue
 from .settings import Settings
@@ -41,6 +42,7 @@ class Runtime:
     bird: BirdClient
     poster: ChannelPoster | RedisReplyQueue
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+    metrics: Metrics
     fleet: RedisFleet | None = None  # the state shared with other replicas, when REDIS_URL is set
 
     async def start(self) -> None:
@@ -83,7 +85,9 @@ def build_runtime(
     config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
-    client = AsyncWebClient(
+    metrics = Metrics()
+    client = MeteredWebClient(
+        metrics=metrics,
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL,
     )
@@ -96,15 +100,17 @@ def build_runtime(
     )
     rate = settings.bird_requests_per_second
     burst = max(1, round(rate))
-    fleet = RedisFleet.from_settings(settings, client, rate=rate, burst=burst) if settings.redis_url else None
+    fleet = RedisFleet.from_settings(settings, client, metrics, rate=rate, burst=burst) if settings.redis_url else None
     bird = bird or BirdClient(
         base_url=str(settings.bird_api_url),
         budget=fleet.budget if fleet else RequestBudget(rate=rate, burst=burst),
         cache=fleet.cache if fleet else None,
         final_statuses=explainer.catalog.final_statuses,
+        on_request=metrics.bird_request,
     )
     store: StateStore = fleet.store if fleet else MemoryStateStore()
-    poster = fleet.replies if fleet else ChannelPoster(client)
+    poster = fleet.replies if fleet else ChannelPoster(client, on_abandon=metrics.reply_abandoned)
+    metrics.track_queue_depth(poster.depth)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
 
@@ -130,5 +136,6 @@ def build_runtime(
         bird=bird,
         poster=poster,
         signing_secret=settings.slack_signing_secret,
+        metrics=metrics,
         fleet=fleet,
     )

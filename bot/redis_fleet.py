@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from .bird import RequestBudget
+from .metrics import Metrics
 from .redis_bird import FleetBudget, RedisMessageCache
 from .redis_connection import RedisLink
 from .redis_replies import RedisReplyQueue
@@ -26,15 +27,22 @@ class RedisFleet:
     replies: RedisReplyQueue
 
     @classmethod
-    def from_settings(cls, settings: Settings, slack: AsyncWebClient, *, rate: float, burst: int) -> RedisFleet:
+    def from_settings(
+        cls, settings: Settings, slack: AsyncWebClient, metrics: Metrics, *, rate: float, burst: int
+    ) -> RedisFleet:
         assert settings.redis_url is not None
-        link = RedisLink(settings.redis_url.get_secret_value(), settings.redis_key_prefix)
+        link = RedisLink(settings.redis_url.get_secret_value(), settings.redis_key_prefix, on_error=metrics.redis_error)
         return cls(
             link=link,
             store=RedisStateStore(link),
             cache=RedisMessageCache(link),
             budget=FleetBudget(link, rate=rate, burst=burst, fallback=RequestBudget(rate=rate, burst=burst)),
-            replies=RedisReplyQueue(slack, link, fallback=ChannelPoster(slack)),
+            replies=RedisReplyQueue(
+                slack,
+                link,
+                fallback=ChannelPoster(slack, on_abandon=metrics.reply_abandoned),
+                on_abandon=metrics.reply_abandoned,
+            ),
         )
 
     async def start(self) -> None:

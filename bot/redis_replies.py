@@ -74,8 +74,10 @@ class RedisReplyQueue:
         consumer: str | None = None,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         logger: logging.Logger | None = None,
+        on_abandon: Callable[[str], object] | None = None,
     ) -> None:
         self._client = client
+        self._on_abandon = on_abandon
         self._link = link
         self._fallback = fallback or ChannelPoster(client, min_interval=min_interval, max_attempts=max_attempts)
         self._min_interval = min_interval
@@ -115,6 +117,10 @@ class RedisReplyQueue:
         task = asyncio.get_running_loop().create_task(self._accept(kwargs), name="reply-accept")
         self._accepting.add(task)
         task.add_done_callback(self._accepting.discard)
+
+    def depth(self) -> int:
+        """Replies this replica holds and has not posted yet (the shared stream's length is Redis's)."""
+        return len(self._inflight) + len(self._accepting) + self._fallback.depth()
 
     # --- lifecycle ---
 
@@ -372,6 +378,8 @@ class RedisReplyQueue:
         return self._link.key("reply", reply_id)
 
     def _abandon(self, kwargs: Mapping[str, Any], reason: str, error: BaseException | None = None) -> None:
+        if self._on_abandon is not None:
+            self._on_abandon(reason)
         unexpected = error is not None and not isinstance(error, SlackApiError)
         self._logger.warning(
             "reply abandoned: channel=%s thread_ts=%s reason=%s",
