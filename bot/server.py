@@ -26,6 +26,7 @@ logger = logging.getLogger("birdwatch.http")
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 METRICS_PATH = "/metrics"
+READY_PATH = "/readyz"
 SLACK_KIND = web.RequestKey("slack_kind", str)
 METRIC_KIND = web.RequestKey("metric_kind", str)  # a RequestKind; set by the routes that count
 METRICS = web.AppKey("metrics", Metrics)
@@ -38,6 +39,7 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
     web_app[METRICS] = runtime.metrics
     web_app.router.add_get(HEALTH_PATH, _health)
     web_app.router.add_get(METRICS_PATH, _metrics)
+    web_app.router.add_get(READY_PATH, _readiness(runtime))
     if serve_slack:
         verifier = SignatureVerifier(runtime.signing_secret.get_secret_value())
         web_app.router.add_post(SLACK_PATH, _slack_handler(runtime.app, verifier))
@@ -55,6 +57,20 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
 
 async def _health(_: web.Request) -> web.Response:
     return web.json_response({"ok": True})
+
+
+def _readiness(runtime: Runtime) -> Handler:
+    """Ready when the shared store, if one is configured, answers; 503 otherwise, so a load balancer
+    sends traffic to the replicas that can share their state."""
+
+    async def ready(_: web.Request) -> web.Response:
+        if runtime.fleet is None:
+            return web.json_response({"ok": True, "redis": "not configured"})
+        if await runtime.fleet.ready():
+            return web.json_response({"ok": True, "redis": "ok"})
+        return web.json_response({"ok": False, "redis": "unavailable"}, status=503)
+
+    return ready
 
 
 async def _metrics(request: web.Request) -> web.Response:
