@@ -39,7 +39,7 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", "1500"))
 ROUND_TRIP_EVENTS = int(os.environ.get("BENCH_ROUND_TRIP_EVENTS", "200"))
 WARM_UP = 30
 CLIENTS = 16
-WATCHED = [f"C{n:08d}" for n in range(200)]  # alert_event's channels: C00000000, C00000001, ...
+WATCHED = [f"C{n:08d}" for n in range(1000)]  # alert_event's channels for its first 1000 numbers
 COMMAND = ".venv/bin/python -m benchmarks.bench_fleet"
 POLLING = {"xreadgroup", "xautoclaim", "xclaim", "ping", "info", "config|resetstat"}
 

@@ -8,7 +8,7 @@ import json
 from collections.abc import AsyncIterator, Callable
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.bird import BirdClient
@@ -114,6 +114,7 @@ async def test_lookups_keep_working_while_redis_is_down(
     assert fake_bird.count("/messages/") == 2
 
 
+@settings(deadline=None)
 @given(st.binary(max_size=300) | st.builds(lambda v: json.dumps(v).encode(), st.dictionaries(st.text(), st.text())))
 def test_an_unreadable_cache_entry_is_a_miss_never_an_error(raw: bytes) -> None:
     found = decode_found(raw)
