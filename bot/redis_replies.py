@@ -47,6 +47,8 @@ __all__ = ["RedisReplyQueue"]
 _LOG = logging.getLogger("birdwatch.poster")
 
 GROUP: Final = "posters"
+# A consumer (one per process start) with nothing pending and idle this long is gone: forget it.
+CONSUMER_GONE_AFTER: Final = 3600.0
 DONE_TTL: Final = 24 * 3600.0  # a done mark outlives any redelivery of its entry
 
 # KEYS: the stream; ARGV: cap, the reply. Returns the entry id, or false when the queue is full.
@@ -72,6 +74,7 @@ class RedisReplyQueue:
         reclaim_after: float = 5.0,
         concurrency: int = 32,
         consumer: str | None = None,
+        consumer_gone_after: float = CONSUMER_GONE_AFTER,
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         logger: logging.Logger | None = None,
         on_abandon: Callable[[str], object] | None = None,
@@ -87,6 +90,8 @@ class RedisReplyQueue:
         self._reclaim_after = reclaim_after
         self._concurrency = concurrency
         self.consumer = consumer or consumer_name()
+        self._consumer_gone_after = consumer_gone_after
+        self._next_tidy = 0.0
         self._sleep = sleep
         self._logger = logger or _LOG
         self._stream = link.key("replies")
@@ -228,6 +233,31 @@ class RedisReplyQueue:
             with contextlib.suppress(RedisUnavailable):
                 await self._keep_mine_fresh()
                 await self._claim_stale()
+                if time.monotonic() >= self._next_tidy:
+                    await self.forget_gone_consumers()
+                    self._next_tidy = time.monotonic() + min(60.0, self._consumer_gone_after)
+
+    async def forget_gone_consumers(self) -> int:
+        """Delete consumers of earlier processes that hold nothing, so the group stays small."""
+
+        async def tidy() -> int:
+            try:
+                consumers = await self._link.client.xinfo_consumers(self._stream, GROUP)
+            except ResponseError:
+                return 0  # no stream or group yet
+            gone = [
+                _text(c["name"])
+                for c in consumers
+                if _text(c["name"]) != self.consumer
+                and int(c.get("pending", 0)) == 0
+                and int(c.get("idle", 0)) >= self._consumer_gone_after * 1000
+            ]
+            for name in gone:
+                await self._link.client.xgroup_delconsumer(self._stream, GROUP, name)
+            return len(gone)
+
+        removed: int = await self._link.call("tidy consumers", tidy, timeout=self._link.timeout * 4)
+        return removed
 
     async def _keep_mine_fresh(self) -> None:
         mine: list[int | bytes | str | memoryview] = list(self._inflight)

@@ -210,3 +210,26 @@ async def test_replies_are_posted_while_redis_is_down_and_the_queue_recovers(
         assert await redis.exists(f"{queue._stream}")  # went through the shared stream again
     texts = sorted(body["text"] for body in fake_slack.of("chat.postMessage"))
     assert texts == ["reply 0", "reply 1", "reply 2", "reply 7"]
+
+
+async def test_consumers_of_gone_processes_are_forgotten(
+    make_queue: Callable[..., Any], fake_slack: FakeSlack, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    earlier = await make_queue(consumer="earlier-process")
+    earlier.post(**reply("C1", 1))
+    await asyncio.wait_for(earlier.drain(), 10)
+    await earlier.aclose(timeout=0)
+    async with Redis.from_url(redis_server.url) as redis:
+        before = {_name(c) for c in await redis.xinfo_consumers(f"{redis_prefix}replies", GROUP)}
+        current = await make_queue(consumer="current-process", consumer_gone_after=0.3)
+        current.post(**reply("C2", 2))  # Redis lists a consumer once it has read something
+        await asyncio.wait_for(current.drain(), 10)
+        await asyncio.sleep(1.0)  # the earlier one is idle past the threshold; the current one tidies up
+        after = {_name(c) for c in await redis.xinfo_consumers(f"{redis_prefix}replies", GROUP)}
+    assert "earlier-process" in before
+    assert after == {"current-process"}
+
+
+def _name(consumer: dict[str, Any]) -> str:
+    name = consumer["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
