@@ -98,6 +98,7 @@ class RedisReplyQueue:
         self._pace = FleetRate(link, "slack", rate=1 / min_interval, burst=1)
         self._enqueue = link.client.register_script(_ENQUEUE)
         self._accepting: set[asyncio.Task[None]] = set()
+        self._enqueue_lock = asyncio.Lock()
         self._inflight: dict[str, asyncio.Task[None]] = {}
         self._room = asyncio.Event()
         self._loops: list[asyncio.Task[None]] = []
@@ -160,7 +161,6 @@ class RedisReplyQueue:
         stays in the stream for the other replicas (or this one's next start)."""
         self._closed = True
         deadline = time.monotonic() + timeout
-        await stop_loops(self._loops, self._link.timeout)
         if self._accepting:
             await asyncio.wait(list(self._accepting), timeout=max(0.0, deadline - time.monotonic()))
         if self._inflight:
@@ -171,6 +171,8 @@ class RedisReplyQueue:
                 task.cancel()  # their entries stay pending in the stream, for another replica
             if unfinished:
                 await asyncio.wait(unfinished, timeout=1.0)
+        # The reader last: it may sit in a blocking read for a second, and takes nothing new once closed.
+        await stop_loops(self._loops, self._link.timeout)
         await self._fallback.aclose(max(0.0, deadline - time.monotonic()))
 
     # --- accepting ---
@@ -178,9 +180,12 @@ class RedisReplyQueue:
     async def _accept(self, kwargs: dict[str, Any]) -> None:
         try:
             reply = json.dumps({"id": uuid.uuid4().hex, "post": kwargs}, separators=(",", ":"))
-            entry = await self._link.call(
-                "enqueue reply", lambda: self._enqueue(keys=[self._stream], args=[self._max_queue, reply])
-            )
+            # One at a time, in the order posted (the lock serves waiters in order): concurrent calls
+            # would travel on different pooled connections and could reach the stream out of order.
+            async with self._enqueue_lock:
+                entry = await self._link.call(
+                    "enqueue reply", lambda: self._enqueue(keys=[self._stream], args=[self._max_queue, reply])
+                )
         except (RedisUnavailable, TypeError, ValueError):
             self._fallback.post(**kwargs)  # posted by this replica alone, at its own pace
             return
