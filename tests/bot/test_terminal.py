@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.terminal import render
 from catalog import Explainer, default_catalog
-from catalog.answers import Answer, DiagnosisAnswer, NotFoundAnswer, PlatformCodeAnswer
+from catalog.answers import Answer, DiagnosisAnswer, NotFoundAnswer
 from catalog.diagnosis import Diagnosis
 
 # One query per answer kind (and per diagnosis shape), with words its rendering must contain.
@@ -78,27 +78,10 @@ def test_not_found_without_suggestions_renders_only_the_message() -> None:
 def test_every_catalog_entry_renders_within_88_columns(explainer: Explainer) -> None:
     catalog = explainer.catalog
     queries = [str(code) for code in catalog.codes] + list(catalog.sources) + [f"{p}xxx" for p in catalog.families]
-    # SMTP-shaped codes ("5.1.1") are rendered from their entries: typing them is the search's business.
-    queries += [f"{catalog.first_source_of(t).name} {c}" for t, c in catalog.platform_codes if "." not in c]
-    answers: list[tuple[str, Answer]] = []
+    queries += [f"{catalog.first_source_of(table).name} {code}" for table, code in catalog.platform_codes]
     for query in queries:
         answer = explainer.explain(query)
         assert answer.kind in {"code", "source", "family", "platform_code"}, query
-        answers.append((query, answer))
-    answers += [
-        (
-            f"{entry.table} {entry.code}",
-            PlatformCodeAnswer(
-                entry=entry,
-                table=catalog.tables[entry.table],
-                source=catalog.first_source_of(entry.table),
-                usual_codes=[catalog.codes[c] for c in entry.usual_codes],
-            ),
-        )
-        for entry in catalog.data.platform_codes
-        if "." in entry.code
-    ]
-    for query, answer in answers:
         for line in render(answer).splitlines():
             # URLs cannot be wrapped; everything else can.
             assert len(line) <= 88 or "://" in line, f"{query}: {line!r}"
