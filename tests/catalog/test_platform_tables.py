@@ -12,9 +12,11 @@ from datetime import date
 from urllib.parse import urlsplit
 
 import pytest
+from hypothesis import example, given
+from hypothesis import strategies as st
 
 from catalog import Explainer, default_catalog
-from catalog.answers import PlatformCodeAnswer
+from catalog.answers import NotFoundAnswer, PlatformCodeAnswer
 from catalog.models import CodeTable, Confidence, PlatformCode, Retry
 
 CATALOG = default_catalog()
@@ -260,6 +262,27 @@ def test_typed_lookups_answer_with_the_entry(query: str, table: str, code: str) 
     answer = Explainer(CATALOG).explain(query)
     assert isinstance(answer, PlatformCodeAnswer), query
     assert (answer.entry.table, answer.entry.code) == (table, code)
+
+
+@given(
+    status=st.tuples(st.sampled_from("245"), st.integers(0, 999), st.integers(0, 999)).map(
+        lambda parts: ".".join(map(str, parts))
+    ),
+    reversed_order=st.booleans(),
+)
+@example(status="5.1.1", reversed_order=False)
+@example(status="4.9.999", reversed_order=True)
+def test_any_smtp_shaped_code_is_read_as_an_email_code(status: str, reversed_order: bool) -> None:
+    query = f"{status} email" if reversed_order else f"email {status}"
+    answer = Explainer(CATALOG).explain(query)
+    if ("smtp-status", status) in CATALOG.platform_codes:
+        assert isinstance(answer, PlatformCodeAnswer)
+        assert answer.entry.code == status
+    else:
+        assert isinstance(answer, NotFoundAnswer)
+        assert answer.source is not None
+        assert answer.source.name == "email-messagebird"
+        assert status in answer.message
 
 
 @pytest.mark.parametrize(
