@@ -331,6 +331,24 @@ BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str
         CatalogError,
         "no family 11XXX",
     ),
+    "platform code whose usual Bird code ignores its platform": (
+        "platform_codes/whatsapp-cloud.toml",
+        replace_once("usual_codes = [15015, 15014]", "usual_codes = [15015, 15007]"),
+        CatalogError,
+        "whatsapp-cloud/131031 usually comes with 15007, but code 15007 names none of ['whatsapp']",
+    ),
+    "Bird code naming a platform code that leaves it out": (
+        "platform_codes/whatsapp-cloud.toml",
+        replace_once("usual_codes = [15015, 15014]", "usual_codes = [15014]"),
+        CatalogError,
+        "code 15015 names platform code whatsapp-cloud/131031, whose usual codes [15014] leave 15015 out",
+    ),
+    "Bird code naming a short platform code after 'error'": (
+        "codes.toml",
+        replace_once('"STOP", "do not contact"', '"STOP", "WhatsApp error 10", "do not contact"'),
+        CatalogError,
+        "code 15016 names platform code whatsapp-cloud/10,",
+    ),
     "unknown TOML section": (
         "statuses.toml",
         lambda text: text + '\n[[stauts]]\nname = "typo"\n',
