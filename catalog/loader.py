@@ -158,14 +158,14 @@ class Catalog:
         for code in self.data.codes:
             text = " ".join([code.meaning, *code.causes, *code.actions, *code.keywords])
             mentioned = {a or b for a, b in _PLATFORM_CODE_MENTION.findall(text)}
-            table_ids = dict.fromkeys(t for s in code.related_sources for t in self._tables_for.get(s, ()))
-            for table_id in table_ids:
+            related_tables = dict.fromkeys(t for s in code.related_sources for t in self._tables_for.get(s, ()))
+            for related_table in related_tables:
                 for platform_code in sorted(mentioned):
-                    entry = self.platform_codes.get((table_id, platform_code))
-                    if entry is not None and code.code not in entry.usual_codes:
+                    named = self.platform_codes.get((related_table, platform_code))
+                    if named is not None and code.code not in named.usual_codes:
                         problems.append(
-                            f"code {code.code} names platform code {table_id}/{platform_code}, "
-                            f"whose usual codes {entry.usual_codes} leave {code.code} out"
+                            f"code {code.code} names platform code {related_table}/{platform_code}, "
+                            f"whose usual codes {named.usual_codes} leave {code.code} out"
                         )
         return problems
 
