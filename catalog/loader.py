@@ -36,8 +36,9 @@ _SECTIONS = {
 
 
 # How a Bird code's text names a platform code: a number of three or more digits ("131031",
-# "100-2018001"), or any number right after "code" or "error" ("SMS extended code 34").
-_PLATFORM_CODE_MENTION = re.compile(r"(?<![\w.-])(\d{3,}(?:-\d+)?)(?![\w.-])|\b(?:code|error)\s+(\d+(?:-\d+)?)\b")
+# "100-2018001"), or any number right after "error" ("WhatsApp error 10"). A short number after
+# "code" is left out: "failure.source.code 1" reads the same for every platform.
+_PLATFORM_CODE_MENTION = re.compile(r"(?<![\w.-])(\d{3,}(?:-\d+)?)(?![\w.-])|\berror\s+(\d+(?:-\d+)?)\b")
 
 
 def normalize_name(text: str) -> str:

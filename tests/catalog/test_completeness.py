@@ -1,0 +1,121 @@
+"""Every entry is actionable and sourced: causes, ordered steps, a retry verdict with its reason, who acts,
+the authority behind the meaning, a link, the URLs its facts come from and the date they were last checked.
+
+Tables are checked one by one, so a table still being filled shows up as an expected failure; the mark is
+strict, so it has to come off once the table is complete (and a complete table that loses a field fails).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from catalog import default_catalog
+from catalog.models import CodeTable, Confidence, PlatformCode
+
+CATALOG = default_catalog()
+
+# Tables whose entries are still being given causes, retry reasons, owners, authority and sources.
+INCOMPLETE_TABLES = {"sms-extended", "line", "apple-messages"}
+
+# Who may stand behind each confidence level, as the first word(s) of ``authority``.
+AUTHORITIES = {
+    Confidence.BIRD: ("Bird",),
+    Confidence.PLATFORM: ("Meta", "LINE", "Apple", "SparkPost"),
+    Confidence.STANDARD: ("RFC ", "ITU-T ", "3GPP "),
+    Confidence.INDUSTRY: ("Industry",),
+}
+
+
+def table_params() -> list[object]:
+    return [
+        pytest.param(
+            table_id,
+            marks=[pytest.mark.xfail(strict=True, reason="still being filled")]
+            if table_id in INCOMPLETE_TABLES
+            else [],
+        )
+        for table_id in sorted(CATALOG.tables)
+    ]
+
+
+def missing_fields(entry: PlatformCode) -> list[str]:
+    wanted = {
+        "causes": entry.causes,
+        "fix": entry.fix,
+        "retry_note": entry.retry_note,
+        "owners": entry.owners,
+        "usual_codes": entry.usual_codes,
+        "authority": entry.authority,
+        "docs_url": entry.docs_url,
+        "sources": entry.sources,
+        "checked": entry.checked,
+    }
+    return [name for name, value in wanted.items() if not value]
+
+
+def table_gaps(table: CodeTable) -> list[str]:
+    gaps = [f"table {table.id}: {name}" for name in ("sources", "checked") if not getattr(table, name)]
+    for entry in CATALOG.data.platform_codes:
+        if entry.table == table.id and (missing := missing_fields(entry)):
+            gaps.append(f"{entry.table}/{entry.code}: {', '.join(missing)}")
+    return gaps
+
+
+@pytest.mark.parametrize("table_id", table_params())
+def test_every_entry_of_the_table_is_complete(table_id: str) -> None:
+    gaps = table_gaps(CATALOG.tables[table_id])
+    assert not gaps, "incomplete entries:\n" + "\n".join(gaps)
+
+
+def test_the_incomplete_list_names_only_real_tables() -> None:
+    assert set(CATALOG.tables) >= INCOMPLETE_TABLES
+
+
+def test_a_missing_field_is_reported() -> None:
+    entry = CATALOG.platform_codes[("whatsapp-cloud", "131047")]
+    assert missing_fields(entry) == []
+    stripped = entry.model_copy(update={"causes": [], "retry_note": None, "sources": []})
+    assert missing_fields(stripped) == ["causes", "retry_note", "sources"]
+
+
+def sourced_entries() -> list[tuple[str, list[str], date | None]]:
+    data = CATALOG.data
+    return [
+        *((f"family {f.prefix}", f.sources, f.checked) for f in data.families),
+        *((f"code {c.code}", c.sources, c.checked) for c in data.codes),
+        *((f"source {s.name}", s.sources, s.checked) for s in data.sources),
+        *((f"status {s.name}", s.sources, s.checked) for s in data.statuses),
+        *((f"table {t.id}", t.sources, t.checked) for t in data.tables),
+        *((f"{p.table}/{p.code}", p.sources, p.checked) for p in data.platform_codes),
+    ]
+
+
+@pytest.mark.parametrize("kind", ["family", "code", "source", "status"])
+def test_every_bird_entry_has_sources_and_a_checked_date(kind: str) -> None:
+    gaps = [
+        label for label, sources, checked in sourced_entries() if label.startswith(kind) and not (sources and checked)
+    ]
+    assert not gaps, gaps
+
+
+def test_sources_are_web_addresses_and_checked_dates_are_not_in_the_future() -> None:
+    for label, sources, checked in sourced_entries():
+        assert all(url.startswith("https://") for url in sources), label
+        assert checked is None or checked <= date.today(), label
+
+
+def test_authority_matches_the_confidence_level() -> None:
+    wrong = [
+        f"{p.table}/{p.code}: {p.confidence} by {p.authority!r}"
+        for p in CATALOG.data.platform_codes
+        if p.authority is not None and not p.authority.startswith(AUTHORITIES[p.confidence])
+    ]
+    assert not wrong, wrong
+
+
+def test_an_entry_documented_by_bird_links_to_bird() -> None:
+    for entry in CATALOG.data.platform_codes:
+        if entry.confidence == Confidence.BIRD and entry.docs_url is not None:
+            assert entry.docs_url.startswith("https://docs.bird.com/"), f"{entry.table}/{entry.code}"
