@@ -12,7 +12,8 @@ from datetime import date
 import pytest
 
 from catalog import default_catalog
-from catalog.models import CodeTable, Confidence, PlatformCode
+from catalog.markdown import missing_fields
+from catalog.models import CodeTable, Confidence
 
 CATALOG = default_catalog()
 
@@ -38,21 +39,6 @@ def table_params() -> list[object]:
         )
         for table_id in sorted(CATALOG.tables)
     ]
-
-
-def missing_fields(entry: PlatformCode) -> list[str]:
-    wanted = {
-        "causes": entry.causes,
-        "fix": entry.fix,
-        "retry_note": entry.retry_note,
-        "owners": entry.owners,
-        "usual_codes": entry.usual_codes,
-        "authority": entry.authority,
-        "docs_url": entry.docs_url,
-        "sources": entry.sources,
-        "checked": entry.checked,
-    }
-    return [name for name, value in wanted.items() if not value]
 
 
 def table_gaps(table: CodeTable) -> list[str]:

@@ -135,3 +135,18 @@ def test_cli_writes_the_schema_to_a_file(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     assert main(["catalog", "--schema", "--output", str(target)]) == 0
     assert json.loads(target.read_text(encoding="utf-8")) == export_schema()
+
+
+def test_export_carries_sources_and_checked_dates(catalog: Catalog, exported: dict[str, Any]) -> None:
+    spam = exported["codes"]["15011"]
+    assert spam["sources"] == catalog.codes[15011].sources
+    assert spam["checked"] == catalog.codes[15011].checked.isoformat()
+    window = exported["platform_codes"]["whatsapp-cloud"]["131047"]
+    assert window["sources"]
+    assert window["checked"] == "2026-12-02"
+    assert window["authority"] == "Meta"
+    assert exported["statuses"]["delivery_failed"]["sources"]
+    assert exported["families"]["15"]["checked"]
+    schema = export_schema()["$defs"]
+    assert {"sources", "checked"} <= set(schema["FailureCode"]["required"])
+    assert {"sources", "checked"} <= set(schema["PlatformCode"]["properties"])
