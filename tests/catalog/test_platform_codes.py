@@ -104,7 +104,7 @@ def test_codes_meta_documents_are_labelled_as_meta_documents_them(key: tuple[str
 
 
 @pytest.mark.parametrize(
-    "code", ["1", "2", "10", "100", "200", "368", "551", "613", "1200", "10-2534022", "100-2018047"]
+    "code", ["1", "2", "10", "100", "200", "368", "551", "613", "1200", "10-2534022", "10-1893063", "100-2018047"]
 )
 def test_messenger_and_instagram_codes_are_covered_bare_and_with_subcodes(code: str) -> None:
     assert ("messenger", code) in CATALOG.platform_codes
