@@ -53,6 +53,8 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("catalog", help="print the whole catalog as JSON")
     export.add_argument("--json", action="store_true", help="JSON output (the default; kept for scripts)")
     export.add_argument("--schema", action="store_true", help="print the export's JSON Schema instead")
+    export.add_argument("--markdown", action="store_true", help="print the catalog as one Markdown document")
+    export.add_argument("--coverage", action="store_true", help="print the coverage table (Markdown)")
     export.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     export.set_defaults(run=_catalog)
     return parser
@@ -69,8 +71,13 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _catalog(args: argparse.Namespace) -> int:
-    data = export_schema() if args.schema else export_catalog(default_catalog())
-    text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    if args.markdown or args.coverage:
+        from catalog.markdown import coverage_table, render_markdown
+
+        text = (render_markdown if args.markdown else coverage_table)(default_catalog()) + "\n"
+    else:
+        data = export_schema() if args.schema else export_catalog(default_catalog())
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     if args.output:
         args.output.write_text(text, encoding="utf-8")
     else:
