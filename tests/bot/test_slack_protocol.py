@@ -36,9 +36,11 @@ async def server(fake_slack: FakeSlack) -> AsyncIterator[TestServer]:
 
 
 async def _post(server: TestServer, body: bytes, headers: dict[str, str]) -> tuple[int, str]:
-    async with ClientSession() as session:
-        async with session.post(server.make_url(SLACK_PATH), data=body, headers=headers) as response:
-            return response.status, await response.text()
+    async with (
+        ClientSession() as session,
+        session.post(server.make_url(SLACK_PATH), data=body, headers=headers) as response,
+    ):
+        return response.status, await response.text()
 
 
 def _signed(body: bytes, *, content_type: str, timestamp: int | None = None) -> dict[str, str]:
