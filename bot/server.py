@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
@@ -13,19 +14,26 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.adapter.socket_mode.async_internals import run_async_bolt_app, send_async_response
+from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
+from slack_sdk.socket_mode.response import SocketModeResponse
 
 from .app import Runtime
 from .logs import describe_slack_request
+from .slack_auth import TokenRejected, failure_reason, rejected_error
 
 logger = logging.getLogger("birdwatch.http")
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
 READY_PATH = "/readyz"
 SIGNATURE_WINDOW = 300  # seconds, as Slack documents and Bolt checks
+SOCKET_CONNECT_TIMEOUT = 10.0
+SOCKET_CLOSE_TIMEOUT = 2.0
+SOCKET_RETRY_INTERVAL = 5.0
+SOCKET_MAX_RETRY_INTERVAL = 60.0
 SLACK_KIND = web.RequestKey("slack_kind", str)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -185,19 +193,115 @@ async def _log_requests(request: web.Request, handler: Handler) -> web.StreamRes
 
 
 class LoggingSocketModeHandler(AsyncSocketModeHandler):
-    """Bolt's Socket Mode handler, writing the same one line per request as the HTTP server."""
+    """Bolt's Socket Mode handler, acknowledging every envelope (Bolt's own skips any whose
+    listener is missing or failed, and Slack redelivers those) and writing the same one line per
+    request as the HTTP server."""
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()
-        bolt_response = await run_async_bolt_app(self.app, req)
-        await send_async_response(client, req, bolt_response, time.time())
+        try:
+            bolt_response = await run_async_bolt_app(self.app, req)
+        except Exception as error:  # a malformed payload Bolt cannot even read
+            logger.warning("Socket Mode envelope could not be handled", extra={"reason": failure_reason(error)})
+            bolt_response = BoltResponse(status=400, body="")
+        try:
+            if bolt_response.status == 200:
+                await send_async_response(client, req, bolt_response, time.time())
+            else:
+                await client.send_socket_mode_response(SocketModeResponse(envelope_id=req.envelope_id))
+        except Exception as error:  # the connection went away: Slack redelivers the envelope
+            logger.warning("Socket Mode acknowledgement failed", extra={"reason": failure_reason(error)})
+        body = req.payload if isinstance(req.payload, dict) else {}
         logger.info(
             "request",
             extra={
                 "mode": "socket",
                 "status": bolt_response.status,
                 "ms": round((time.perf_counter() - started) * 1000, 2),
-                "slack": describe_slack_request(req.payload),
+                "slack": describe_slack_request(body),
                 "retry": req.retry_attempt,
             },
         )
+
+
+class SocketModeConnection:
+    """The Socket Mode connection to Slack, kept up in the background.
+
+    slack_sdk's own ``connect`` retries forever, logging a traceback every few seconds, and
+    holds up whoever awaits it; here each attempt is bounded, a failure is one log line when
+    the reason changes, retries back off to a minute, and ``close`` returns at once.
+    """
+
+    def __init__(
+        self,
+        app: AsyncApp,
+        app_token: str,
+        *,
+        retry_interval: float = SOCKET_RETRY_INTERVAL,
+        max_retry_interval: float = SOCKET_MAX_RETRY_INTERVAL,
+    ) -> None:
+        self.handler = LoggingSocketModeHandler(app, app_token, logger=logging.getLogger("slack_sdk.socket_mode"))
+        self.client: SocketModeClient = self.handler.client
+        self._retry_interval = retry_interval
+        self._max_retry_interval = max_retry_interval
+        self._supervisor: asyncio.Task[None] | None = None
+        self._last_reason: str | None = None
+        self._closed = False
+
+    async def connected(self) -> bool:
+        """Readiness: the WebSocket to Slack is open."""
+        return not self._closed and bool(await self.client.is_connected())
+
+    async def start(self) -> None:
+        """Try once now: raise TokenRejected if Slack refuses the app token; any other failure is
+        logged and retried in the background."""
+        try:
+            await self._connect()
+        except Exception as error:
+            if (code := rejected_error(error)) is not None:
+                raise TokenRejected("SLACK_APP_TOKEN", code) from None
+            self._note_failure(error)
+        self._supervisor = asyncio.get_running_loop().create_task(self._keep_connected(), name="socket-mode")
+
+    async def _connect(self) -> None:
+        async with asyncio.timeout(SOCKET_CONNECT_TIMEOUT):
+            self.client.wss_uri = await self.client.issue_new_wss_url()
+            await self.client.connect()  # type: ignore[no-untyped-call]
+        if self._last_reason is not None or self._supervisor is None:
+            logger.info("connected to Slack over Socket Mode")
+        self._last_reason = None
+
+    async def _keep_connected(self) -> None:
+        delay = self._retry_interval
+        while not self._closed:
+            await asyncio.sleep(delay)
+            if await self.client.is_connected():
+                delay = self._retry_interval
+                continue
+            try:
+                await self._connect()
+                delay = self._retry_interval
+            except Exception as error:
+                self._note_failure(error)
+                delay = min(delay * 2, self._max_retry_interval)
+
+    def _note_failure(self, error: BaseException) -> None:
+        code = rejected_error(error)
+        reason = f"Slack rejected SLACK_APP_TOKEN ({code})" if code else failure_reason(error)
+        if reason != self._last_reason:  # one line when the reason changes, not one per attempt
+            logger.warning("cannot connect to Slack over Socket Mode; retrying", extra={"reason": reason})
+            self._last_reason = reason
+
+    async def close(self) -> None:
+        """Stop taking envelopes and drop the connection; returns within a second or two."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._supervisor is not None:
+            self._supervisor.cancel()
+            await asyncio.gather(self._supervisor, return_exceptions=True)
+        try:
+            async with asyncio.timeout(SOCKET_CLOSE_TIMEOUT):
+                await self.client.close()  # type: ignore[no-untyped-call]
+        except Exception as error:  # includes the timeout
+            logger.info("Socket Mode connection closed uncleanly", extra={"reason": failure_reason(error)})

@@ -124,7 +124,12 @@ class SlackIdentity:
         )
         logger.info("Slack accepted the bot token", extra={"team_id": self.identity.team_id})
 
-    def _refresh_in_background(self) -> None:
+    async def check(self) -> bool:
+        """Readiness: the token was accepted; while it is not, ask Slack again now and then."""
+        self.refresh_soon()
+        return self.accepted
+
+    def refresh_soon(self) -> None:
         """Retry auth.test at most every ``retry_interval`` seconds, off the request's path."""
         if self.identity is not None or (self._refresh is not None and not self._refresh.done()):
             return
@@ -144,7 +149,7 @@ class SlackIdentity:
             enterprise_id: str | None, team_id: str | None, user_id: str | None, context: Any
         ) -> AuthorizeResult:
             """The static token, with the bot's ids as far as they are known."""
-            self._refresh_in_background()
+            self.refresh_soon()
             known = self.identity
             return AuthorizeResult(
                 enterprise_id=enterprise_id or (known.enterprise_id if known else None),

@@ -36,15 +36,15 @@ class Mute:
 class MemoryStateStore:
     """An in-process StateStore with bounded size and an injectable clock.
 
-    Claims are deduplication state: evicting one that has not expired could let Slack's
-    redelivery of an event, or a second copy of an alert, be answered twice. So the store never
-    evicts a live claim. Keys are ``<kind>:<id>`` or ``<kind>:<channel>:<rest>``, kinds a small fixed
-set (``event``, ``seen``, ``repeat``); every kind holds
-    at most ``max_claims`` live claims and every channel of a kind at most ``max_claims_per_channel``.
-    A claim that finds its bound full of live claims, once expired ones are dropped, is shed:
-    ``claim`` answers False (the work is not done, rather than done twice) and a warning says so.
-    A flood in one channel therefore sheds only that channel's new work, and can neither evict
-    nor starve the event claims or other channels.
+        Claims are deduplication state: evicting one that has not expired could let Slack's
+        redelivery of an event, or a second copy of an alert, be answered twice. So the store never
+        evicts a live claim. Keys are ``<kind>:<id>`` or ``<kind>:<channel>:<rest>``, kinds a small fixed
+    set (``event``, ``seen``, ``repeat``); every kind holds
+        at most ``max_claims`` live claims and every channel of a kind at most ``max_claims_per_channel``.
+        A claim that finds its bound full of live claims, once expired ones are dropped, is shed:
+        ``claim`` answers False (the work is not done, rather than done twice) and a warning says so.
+        A flood in one channel therefore sheds only that channel's new work, and can neither evict
+        nor starve the event claims or other channels.
     """
 
     def __init__(
