@@ -7,7 +7,6 @@ never pays for Slack, aiohttp or the server (``python -X importtime -m bot expla
 from __future__ import annotations
 
 import argparse
-import asyncio
 import errno
 import os
 import sys
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio
+
     from .settings import Settings
 
 USAGE_ERROR = 2  # what argparse returns for bad arguments; a start-up problem is the same kind
@@ -107,6 +108,8 @@ def _catalog(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    import asyncio
+
     from .logs import configure_logging
     from .settings import SettingsError, load_settings
     from .slack_auth import TokenRejected
@@ -127,6 +130,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     On stop: new Slack requests get 503 and the Socket Mode connection closes, then lookups in
     flight and queued replies share ``SHUTDOWN_GRACE_SECONDS``; what is left is logged and dropped.
     """
+    import asyncio
     import logging
     import signal
 
@@ -146,6 +150,11 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     )
     await runner.setup()
     socket: SocketModeConnection | None = None
+    if settings.slack_app_token is not None:
+        socket = SocketModeConnection(runtime.app, settings.slack_app_token.get_secret_value())
+        runtime.add_readiness_check("slack_socket_mode", socket.connected)
+    else:
+        runtime.add_readiness_check("slack_token", runtime.identity.check)
     try:
         try:
             await web.TCPSite(runner, settings.host, settings.port).start()
@@ -154,13 +163,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
         # A rejected token stops the start here; Slack out of reach does not (bot.slack_auth).
         if not await _unless_stopped(stop, runtime.identity.verify()):
             return
-        if settings.slack_app_token is not None:
-            socket = SocketModeConnection(runtime.app, settings.slack_app_token.get_secret_value())
-            runtime.add_readiness_check("slack_socket_mode", socket.connected)
-            if not await _unless_stopped(stop, socket.start()):
-                return
-        else:
-            runtime.add_readiness_check("slack_token", runtime.identity.check)
+        if socket is not None and not await _unless_stopped(stop, socket.start()):
+            return
         mode = "socket" if socket else "http"
         logger.info("birdwatch is serving", extra={"mode": mode, "port": settings.port})
         await stop.wait()
@@ -179,6 +183,8 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
 
 async def _unless_stopped(stop: asyncio.Event, work: Awaitable[Any]) -> bool:
     """Run ``work`` unless ``stop`` is set first (then cancel it); True when it finished."""
+    import asyncio
+
     task = asyncio.ensure_future(work)
     waiter = asyncio.ensure_future(stop.wait())
     done, _ = await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
