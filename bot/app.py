@@ -23,6 +23,7 @@ from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
 from .bird import BirdClient, RequestBudget
+from .metrics import MeteredWebClient, Metrics
 from .settings import Settings
 from .slack_auth import SlackIdentity, note_event_authorizations
 from .slack_poster import ChannelPoster, ResponseUrlSender, checked_respond
@@ -47,6 +48,7 @@ class Runtime:
     bird: BirdClient
     poster: ChannelPoster
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+    metrics: Metrics
     identity: SlackIdentity
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     stopping: bool = False  # set on SIGTERM: new work is refused, work in flight finishes
@@ -112,9 +114,10 @@ def build_runtime(
     config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
+    metrics = Metrics()
     # The client gets its token only after Bolt is built: a client with a token makes Bolt use its
     # own authorization, which fails every request while auth.test does (see bot.slack_auth).
-    client = AsyncWebClient(base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL)
+    client = MeteredWebClient(metrics=metrics, base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL)
     identity = SlackIdentity(client)
     app = AsyncApp(
         client=client,
@@ -132,9 +135,11 @@ def build_runtime(
         base_url=str(settings.bird_api_url),
         budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
         final_statuses=explainer.catalog.final_statuses,
+        on_request=metrics.bird_request,
     )
     store = MemoryStateStore()
-    poster = ChannelPoster(client)
+    poster = ChannelPoster(client, on_abandon=metrics.reply_abandoned)
+    metrics.track_queue_depth(poster.depth)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
 
@@ -160,5 +165,6 @@ def build_runtime(
         bird=bird,
         poster=poster,
         signing_secret=settings.slack_signing_secret,
+        metrics=metrics,
         identity=identity,
     )

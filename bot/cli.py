@@ -152,6 +152,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     socket: SocketModeConnection | None = None
     if settings.slack_app_token is not None:
         socket = SocketModeConnection(runtime.app, settings.slack_app_token.get_secret_value())
+        socket.handler.metrics = runtime.metrics
         runtime.add_readiness_check("slack_socket_mode", socket.connected)
     else:
         runtime.add_readiness_check("slack_token", runtime.identity.check)

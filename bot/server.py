@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
@@ -23,6 +24,7 @@ from slack_sdk.socket_mode.response import SocketModeResponse
 
 from .app import Runtime
 from .logs import describe_slack_request
+from .metrics import CONTENT_TYPE, Metrics, RequestKind, request_kind
 from .slack_auth import TokenRejected, failure_reason, rejected_error
 
 logger = logging.getLogger("birdwatch.http")
@@ -34,15 +36,20 @@ SOCKET_CONNECT_TIMEOUT = 10.0
 SOCKET_CLOSE_TIMEOUT = 2.0
 SOCKET_RETRY_INTERVAL = 5.0
 SOCKET_MAX_RETRY_INTERVAL = 60.0
+METRICS_PATH = "/metrics"
 SLACK_KIND = web.RequestKey("slack_kind", str)
+METRIC_KIND = web.RequestKey("metric_kind", str)  # a RequestKind; set by the routes that count
+METRICS = web.AppKey("metrics", Metrics)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Application:
     web_app = web.Application(middlewares=[_log_requests], client_max_size=1024**2)
+    web_app[METRICS] = runtime.metrics
     web_app.router.add_get(HEALTH_PATH, _health)
     web_app.router.add_get(READY_PATH, _ready(runtime))
+    web_app.router.add_get(METRICS_PATH, _metrics)
     if serve_slack:
         web_app.router.add_post(SLACK_PATH, _slack_handler(runtime))
 
@@ -60,6 +67,11 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
 async def _health(_: web.Request) -> web.Response:
     """Liveness: the process answers. Whether it can do its job is ``/readyz``."""
     return web.json_response({"ok": True})
+
+
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
 
 
 def _ready(runtime: Runtime) -> Handler:
@@ -80,6 +92,7 @@ def _slack_handler(runtime: Runtime) -> Handler:
     secret = runtime.signing_secret.get_secret_value().encode()
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        request[METRIC_KIND] = "other"  # until the body says what it is
         if runtime.stopping:
             # Slack retries a request that fails; another replica, or this one restarted, takes it.
             return web.json_response({"error": "shutting down"}, status=503, headers={"Retry-After": "1"})
@@ -88,7 +101,7 @@ def _slack_handler(runtime: Runtime) -> Handler:
             return web.json_response({"error": "invalid request"}, status=401)  # unsigned, or not by Slack
         bolt_request, problem = _readable_request(request, raw_body)
         if bolt_request is None:
-            request[SLACK_KIND] = "unreadable"
+            request[SLACK_KIND] = request[METRIC_KIND] = "unreadable"
             if _is_event_callback(raw_body):
                 # An event Slack signed but Bolt cannot read: acknowledge it, or Slack redelivers it
                 # and counts the failures against the app.
@@ -105,6 +118,7 @@ def _slack_handler(runtime: Runtime) -> Handler:
                 extra={"minute_rate_limited": bolt_request.body.get("minute_rate_limited")},
             )
             return web.Response(status=200)
+        request[METRIC_KIND] = request_kind(bolt_request.body)
         bolt_response = await app.async_dispatch(bolt_request)
         if bolt_response.status == 404 and bolt_request.body.get("type") == "event_callback":
             # A signed event no listener takes (Bolt checked the signature first): acknowledge it,
@@ -179,13 +193,17 @@ async def _log_requests(request: web.Request, handler: Handler) -> web.StreamRes
         status = exc.status
         raise
     finally:
+        seconds = time.perf_counter() - started
+        kind = request.get(METRIC_KIND)
+        if kind is not None:
+            request.app[METRICS].request(cast(RequestKind, kind), status, seconds)
         logger.info(
             "request",
             extra={
                 "method": request.method,
                 "path": request.path,
                 "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "ms": round(seconds * 1000, 2),
                 "slack": request.get(SLACK_KIND),
                 "retry": request.headers.get("X-Slack-Retry-Num"),
             },
@@ -196,6 +214,8 @@ class LoggingSocketModeHandler(AsyncSocketModeHandler):
     """Bolt's Socket Mode handler, acknowledging every envelope (Bolt's own skips any whose
     listener is missing or failed, and Slack redelivers those) and writing the same one line per
     request as the HTTP server."""
+
+    metrics: Metrics | None = None
 
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()
@@ -212,6 +232,8 @@ class LoggingSocketModeHandler(AsyncSocketModeHandler):
         except Exception as error:  # the connection went away: Slack redelivers the envelope
             logger.warning("Socket Mode acknowledgement failed", extra={"reason": failure_reason(error)})
         body = req.payload if isinstance(req.payload, dict) else {}
+        if self.metrics is not None:
+            self.metrics.request(request_kind(body), bolt_response.status, time.perf_counter() - started)
         logger.info(
             "request",
             extra={
