@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(str(exc), file=sys.stderr)
         return USAGE_ERROR
+    except KeyboardInterrupt:  # Ctrl-C before serve installs its handlers, or during explain/catalog
+        return 130
     except BrokenPipeError:
         # The reader went away (``birdwatch catalog | head -1``): nothing more to write, and no
         # traceback. Point stdout at devnull so the interpreter's final flush fails silently too.

@@ -66,3 +66,12 @@ def test_a_closed_pipe_is_a_clear_message(command: str) -> None:
     )
     assert "Traceback" not in result.stderr
     assert result.stderr.strip() == "birdwatch: output closed before everything was written"
+
+
+def test_ctrl_c_is_a_quiet_exit(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted(_: object) -> str:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("sys.stdin", type("Stdin", (), {"read": interrupted})())
+    assert main(["explain", "-"]) == 130
+    assert capsys.readouterr().err == ""
