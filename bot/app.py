@@ -25,7 +25,7 @@ from handlers.thread_explanations import ThreadExplanations
 from .bird import BirdClient, RequestBudget
 from .metrics import MeteredWebClient, Metrics
 from .settings import Settings
-from .slack_auth import SlackIdentity, note_event_authorizations
+from .slack_auth import SlackIdentity, failure_reason, note_event_authorizations
 from .slack_poster import ChannelPoster, ResponseUrlSender, checked_respond
 from .state import MemoryStateStore
 from .tasks import BackgroundTasks
@@ -69,8 +69,8 @@ class Runtime:
         for name, check in list(self.readiness_checks.items()):
             try:
                 results[name] = bool(await asyncio.wait_for(check(), READINESS_TIMEOUT))
-            except Exception:
-                logger.warning("readiness check failed", extra={"check": name}, exc_info=True)
+            except Exception as error:  # one line: probes come every few seconds
+                logger.warning("readiness check failed", extra={"check": name, "reason": failure_reason(error)})
                 results[name] = False
         return results
 
