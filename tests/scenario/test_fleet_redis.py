@@ -18,14 +18,14 @@ async def ready(bot: BotUnderTest) -> tuple[int, dict[str, object]]:
 
 async def test_readiness_without_redis_needs_nothing(make_bot: BotFactory) -> None:
     bot = await make_bot()
-    assert await ready(bot) == (200, {"ok": True, "redis": "not configured"})
+    assert await ready(bot) == (200, {"ok": True, "checks": {}})
 
 
 async def test_redis_down_keeps_answers_coming_and_recovers(
     make_bot: BotFactory, own_redis_server: RedisServer, redis_prefix: str
 ) -> None:
     bot = await make_bot(redis_url=own_redis_server.url, redis_key_prefix=redis_prefix)
-    assert await ready(bot) == (200, {"ok": True, "redis": "ok"})
+    assert await ready(bot) == (200, {"ok": True, "checks": {"redis": True}})
     first = alert("Delivery failed: error 15011", channel="C0DOWN", ts="1700100000.000100")
     assert (await bot.event(first, event_id="EvD1")).status == 200
     await bot.slack.wait_for("chat.postMessage", 1)
@@ -39,12 +39,12 @@ async def test_redis_down_keeps_answers_coming_and_recovers(
     assert (await bot.event(during, event_id="EvD2")).status == 200
     assert (await bot.event(during, event_id="EvD2")).status == 200  # a retry: still one reply
     assert time.monotonic() - started < 3.0  # never past Slack's acknowledgement deadline
-    assert (await ready(bot))[0] == 503
+    assert await ready(bot) == (503, {"ok": False, "checks": {"redis": False}})
     await bot.slack.wait_for("chat.postMessage", 2, timeout=8)
 
     own_redis_server.start()
     await asyncio.sleep(1.2)  # the outage's retry pause
-    assert await ready(bot) == (200, {"ok": True, "redis": "ok"})
+    assert await ready(bot) == (200, {"ok": True, "checks": {"redis": True}})
     after = alert("Delivery failed: error 14001", channel="C0DOWN3", ts="1700100002.000100")
     assert (await bot.event(after, event_id="EvD3")).status == 200
     await bot.slack.wait_for("chat.postMessage", 3, timeout=8)
