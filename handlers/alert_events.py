@@ -20,9 +20,9 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from catalog.scanner import Hit
+from catalog.scanner import Hit, Rule
 
-from .alert_text import alert_text, is_integration_post, is_thread_reply, message_content
+from .alert_text import alert_text, is_integration_post, is_resolved_notification, is_thread_reply, message_content
 from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, muted_note, thread_reply
 from .deps import EVENT_TTL, Poster, Spawner, StateStore, WorkspaceDirectory
 from .payload import dig, logged_failures, text_at
@@ -53,7 +53,7 @@ class AlertEnricher:
             return
         text = alert_text(content)
         from_integration = is_integration_post(content)
-        hits = self.explanations.scan(text, from_integration=from_integration)
+        hits = self._hits(content, text, channel, from_integration)
         if not hits or (event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL)):
             return
         alert = alert_identity(text)
@@ -64,6 +64,14 @@ class AlertEnricher:
         # Integrations post alerts; a person's post is looked up in Bird only if that person may.
         poster_id = None if from_integration else text_at(content, "user")
         self.tasks.spawn(self._reply(channel, ts, new, poster_id), name="enrich-alert")
+
+    def _hits(self, content: Mapping[str, Any], text: str, channel: str, from_integration: bool) -> list[Hit]:
+        """What to explain: nothing in a resolved notification; elsewhere what the scanner's unasked
+        rule finds, the looser one in channels declared to carry only Bird alerts."""
+        if is_resolved_notification(content):
+            return []
+        rule: Rule = "bird_channel" if self.workspaces.only_bird_alerts(channel) else "bird_context"
+        return self.explanations.scan(text, from_integration=from_integration, rule=rule)
 
     def _worth_reading(self, content: Mapping[str, Any], channel: str, context: AsyncBoltContext) -> bool:
         if is_thread_reply(content) or not self.workspaces.enriches(channel):
