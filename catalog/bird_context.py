@@ -137,11 +137,15 @@ def labelled_as_source(text: str, start: int) -> bool:
     return _SOURCE_LABEL.search(text, max(0, start - 32), start) is not None
 
 
-def reads_as_figure(catalog: Catalog, text: str, start: int, end: int) -> bool:
+def reads_as_figure(catalog: Catalog, text: str, start: int, end: int, *, after_source: bool = False) -> bool:
     """Whether the number at ``text[start:end]`` counts, locates or names something rather than
-    being a failure code: quantities, ports, paths, references, name parts, line numbers, versions."""
+    being a failure code: quantities, ports, paths, references, name parts, line numbers, versions.
+    A platform code ``after_source`` follows its source's name, so the word before it says nothing
+    ("LINE 429" is not a line number)."""
     before, after = text[max(0, start - 48) : start], text[end : end + 48]
-    return _glued(before, after) or _word_before_says_figure(before, catalog) or _word_after_says_figure(after)
+    if _glued(before, after) or _word_after_says_figure(after):
+        return True
+    return not after_source and _word_before_says_figure(before, catalog)
 
 
 def _glued(before: str, after: str) -> bool:
@@ -231,7 +235,9 @@ def _context_pattern(catalog: Catalog) -> re.Pattern[str]:
     source names that are not ordinary words."""
     statuses = [status for status in catalog.statuses if "_" in status]
     names = [name for name in catalog.codes_by_name if name in DISTINCTIVE_NAMES]
-    sources = [alias for alias in catalog.sources_by_alias if brand_alias(alias)]
+    sources = [
+        alias for alias, source in catalog.sources_by_alias.items() if catalog.tables_for(source) and brand_alias(alias)
+    ]
     words = "|".join(re.escape(word) for word in sorted({*statuses, *names, *sources}, key=len, reverse=True))
     specific = rf"|(?<![0-9A-Za-z_])(?i:{words})(?![0-9A-Za-z_])" if words else ""
     return re.compile(_BIRD_SIGNALS + specific)

@@ -40,7 +40,8 @@ trust, so two stricter rules apply (details in ``bird_context``):
 - ``rule="bird_context"`` (every other enriched channel): as ``bird_channel``, and in addition
   bare codes, generic names (``INVALID_INPUT``, ``NETWORK_TIMEOUT``), ordinary-word sources and
   message ids count only in a message with Bird context: it mentions Bird or MessageBird
-  (``api.bird.com``), a source not named by an ordinary word (``whatsapp``, ``sms-messagebird``), a Bird status (``delivery_failed``), a distinctive
+  (``api.bird.com``), a source not named by an ordinary word (``whatsapp``, ``sms-messagebird``),
+  a Bird status (``delivery_failed``), a distinctive
   failure code name (``INVALID_SPAM``), ``failure.code``/``failure code``/``failure.source``,
   or a Channels API message path (``/workspaces/…/channels/…/messages/…``).
 """
@@ -228,7 +229,7 @@ class _Reader:
         hit = None
         pending = self.pending_source
         if pending is not None and match.start() - pending[1] <= PAIR_GAP_CHARS and self.pending_named:
-            hit = None if self._figure(match) else _platform_hit(self.catalog, pending[0], token)
+            hit = None if self._figure(match, after_source=True) else _platform_hit(self.catalog, pending[0], token)
         self.pending_source = None
         if hit is None and len(token) == 5 and token.isdigit():
             code = self.catalog.codes.get(int(token))
@@ -241,9 +242,11 @@ class _Reader:
             hit = _code_hit(code, self.text, match, counts)
         return hit
 
-    def _figure(self, match: re.Match[str]) -> bool:
+    def _figure(self, match: re.Match[str], *, after_source: bool = False) -> bool:
         """Whether an unasked scan must read the number as a figure rather than a code."""
-        return self.unasked and bird_context.reads_as_figure(self.catalog, self.text, match.start(), match.end())
+        return self.unasked and bird_context.reads_as_figure(
+            self.catalog, self.text, match.start(), match.end(), after_source=after_source
+        )
 
     def _word(self, match: re.Match[str], token: str) -> Hit | None:
         name = self.catalog.codes_by_name.get(token.upper())

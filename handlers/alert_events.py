@@ -16,7 +16,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
@@ -66,12 +66,10 @@ class AlertEnricher:
         self.tasks.spawn(self._reply(channel, ts, new, poster_id), name="enrich-alert")
 
     def _hits(self, content: Mapping[str, Any], text: str, channel: str, from_integration: bool) -> list[Hit]:
-        """What to explain: nothing in a resolved notification; elsewhere what the scanner's unasked
-        rule finds, the looser one in channels declared to carry only Bird alerts."""
-        if is_resolved_notification(content):
-            return []
-        rule: Rule = "bird_channel" if self.workspaces.only_bird_alerts(channel) else "bird_context"
-        return self.explanations.scan(text, from_integration=from_integration, rule=rule)
+        only_bird = self.workspaces.only_bird_alerts(channel)
+        return hits_to_explain(
+            self.explanations.scan, content, text, from_integration=from_integration, only_bird_alerts=only_bird
+        )
 
     def _worth_reading(self, content: Mapping[str, Any], channel: str, context: AsyncBoltContext) -> bool:
         if is_thread_reply(content) or not self.workspaces.enriches(channel):
@@ -102,6 +100,22 @@ class AlertEnricher:
         until = self.clock() + hours * 3600
         await self.store.set_mute(channel, key, until, user)
         return until
+
+
+class Scanner(Protocol):
+    def __call__(self, text: str, *, from_integration: bool, rule: Rule) -> list[Hit]: ...
+
+
+def hits_to_explain(
+    scan: Scanner, content: Mapping[str, Any], text: str, *, from_integration: bool, only_bird_alerts: bool
+) -> list[Hit]:
+    """What an alert nobody asked about gets explained: nothing in a resolved notification; elsewhere
+    what the scanner's unasked rule finds in ``text`` (``content`` flattened), the looser rule in a
+    channel declared to carry only Bird alerts."""
+    if is_resolved_notification(content):
+        return []
+    rule: Rule = "bird_channel" if only_bird_alerts else "bird_context"
+    return scan(text, from_integration=from_integration, rule=rule)
 
 
 _DIGITS = re.compile(r"[0-9]+")
