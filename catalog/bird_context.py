@@ -58,10 +58,14 @@ _BIRD_SIGNALS = (
 _GLUED_LABEL = re.compile(r"([0-9A-Za-z_.\-\]]+):$")
 _CODE_LABELS = frozenset({"code", "err", "error", "errno", "failure", "reason", "status", "bird", "messagebird"})
 # A word (with dots and underscores: latency_ms, failure.code) and up to three separators before.
-_WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{0,3}$")
-_TWO_WORDS_BEFORE = re.compile(r"([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{1,3}([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{0,3}$")
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9_.]*)([^A-Za-z0-9]{0,3})$")
+_TWO_WORDS_BEFORE = re.compile(
+    r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{1,3}([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{0,3}$"
+)
+# A line that is only a title (a Slack field's "*Failed messages*"), whose last word labels the next line.
+_TITLE_LINE = re.compile(r"(?:^|\n)[^A-Za-z0-9\n]*[A-Za-z][A-Za-z0-9_. ]*[^A-Za-z0-9\n]*$")
 _NUMBER_BEFORE = re.compile(r"(?<![0-9A-Za-z.:_-])([0-9]+)[ \t]+$")
-_WORD_AFTER = re.compile(r"[ \t]{0,2}([A-Za-z][A-Za-z/]*)(?:[ \t]+([A-Za-z][A-Za-z/]*))?")
+_WORD_AFTER = re.compile(r"[ \t]{0,2}([A-Za-z][A-Za-z/]*)(?![A-Za-z0-9])(?:[ \t]+([A-Za-z][A-Za-z/]*)(?![A-Za-z0-9]))?")
 _PERIOD_AFTER = re.compile(r"\s+(?:in|over|during|within|for)\s+(?:the\s+)?(?:last|past)\b|\s+(?:per|of|out)\b", re.I)
 
 
@@ -83,7 +87,8 @@ _QUANTITY_WORDS = _word_set(
     "memory mem heap rss cpu disk over above below under exceeded exceeds exceed reached approx "
     "approximately about around nearly only just than of by to from at qty quantity amount volume "
     "throughput score budget quota remaining left timeout ttl interval delay wait sleep expires age "
-    "uptime x n hit hits got saw seen increased decreased rose fell dropped spiked up down"
+    "uptime x n hit hits got saw seen increased decreased rose fell dropped spiked up down sent delivered "
+    "received processed queued accepted read opened clicked balance cost spend price"
 )
 # Plural nouns before a number that make it a count ("errors: 15011", "failed messages 15011"). Other
 # plurals before a number say nothing ("for order A-77 & friends: 14001").
@@ -107,7 +112,11 @@ _COUNT_ADJECTIVES = _word_set(
     "failure delivery send webhook http api sms whatsapp email push 5xx 4xx timed"
 )
 # Words ending in "s" that are not plural nouns.
-_NOT_PLURAL = _word_set("is was has does this its as us yes status codes reasons since across less")
+# Verbs in the third person too: "what 15011 means", "15011 keeps coming back".
+_NOT_PLURAL = _word_set(
+    "is was has does this its as us yes status codes reasons since across less means happens shows says "
+    "returns keeps comes goes looks seems appears fails occurs persists gets indicates refers stands"
+)
 
 
 def has_bird_context(catalog: Catalog, text: str) -> bool:
@@ -183,6 +192,8 @@ def _word_before_says_figure(before: str, catalog: Catalog) -> bool:
     one = _WORD_BEFORE.search(before)
     if one is None:
         return False
+    if "\n" in one.group(2) and not _TITLE_LINE.search(before, 0, one.end(1)):
+        return False  # the line above is not a title: a table header or a sentence says nothing here
     word = one.group(1)
     if _last_part(word) in _LINKING_WORDS and two is not None:
         word = two.group(1)
@@ -212,7 +223,7 @@ def _counts(word: str) -> bool:
     if "_" in word or (word.isupper() and len(word) > 3):
         return False  # INVALID_SPAM, FAILED: names and shouted labels, not units
     folded = word.lower()
-    return folded in _UNITS or _plural(folded)
+    return folded in _UNITS or _plural(folded) or "/" in folded  # msg/min, req/s
 
 
 def _last_part(word: str) -> str:

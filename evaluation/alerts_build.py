@@ -475,6 +475,74 @@ def redis_db(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     return webhook("db-alerts", text), []
 
 
+def bird_figures(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """About Bird, but every number is a figure: counts, latencies, ports, invoices, pods, builds."""
+    n = code(rng)
+    text = rng.choice(
+        [
+            f"Bird: sent {n}, delivered {code(rng)}, failed {rng.randint(2, 400)}",
+            f"Bird outage: {n} messages queued, retrying every 30s",
+            f"MessageBird balance {n} EUR, top up before Friday",
+            f"Bird is down? {n} customers can't get their OTPs",
+            f"api.bird.com latency p99 {n} ms since 09:00",
+            f"sms-messagebird throughput {n} msg/min (normal)",
+            f"bird-relay pod bird-relay-5c8b-{n} OOMKilled",
+            f"Bird API 429 Too Many Requests, retry after {n} ms",
+            f"MessageBird invoice #{n} is overdue",
+            f"Bird webhook worker listening on {ip(rng)}:{n}",
+            f"deploying bird-relay build {n} to prod",
+            f"Bird webhook queue depth is {n}",
+            f"Bird: {n} failures in the last hour, mostly retried fine",
+            f"Bird status page incident {n}: degraded SMS delivery in EU",
+            f"bird-sync job #{n} failed: exit code 1",
+            f"Bird SDK bumped to 4.{rng.randint(0, 9)}.{n}",
+            f"<https://status.bird.com/incidents/{n}|Bird incident> — SMS delays",
+            f"Bird callbacks: {n} per minute, above the usual",
+        ]
+    )
+    return (webhook("bird-monitor", text) if rng.random() < 0.6 else person(rng, text)), []
+
+
+def platform_words(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """Ordinary words that are also Bird source names, next to numbers in those sources' code tables."""
+    text = rng.choice(
+        [
+            f'  File "/srv/app/parser.py", line {rng.choice([400, 401, 404, 409, 429, 500])}, in parse',
+            f"see line {rng.choice([404, 500, 429])} of the migration",
+            f"wa {rng.choice([3, 4, 10])} pods in CrashLoopBackOff",
+            f"ig {rng.choice([100, 190])} followers gained after the campaign lol",
+            f"fb {rng.choice([190, 230, 613])} likes on the launch post",
+            f"sms {rng.choice([1, 9, 34])} sent to the on-call rota",
+            f"apple {rng.choice([401, 410])}k plan enrolment closes Friday",
+            f"voice {rng.randint(1, 9)} is muted in the bridge",
+            f"email {rng.randint(2, 9)} people about the change freeze",
+            f"contact {rng.randint(2, 9)}: infra escalation",
+            f"call {rng.randint(2, 5)} of the incident review is at 4",
+            f"line {rng.choice([400, 404, 500])}: unexpected indent",
+            f"SyntaxError at line {rng.choice([401, 403, 429])}, column 12",
+            f"messenger {rng.choice([2, 4, 100])} unread, will check after lunch",
+        ]
+    )
+    return (person(rng, text) if rng.random() < 0.5 else webhook("ci-bot", text)), []
+
+
+def generic_names(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """Code names that other systems use too, outside any Bird context."""
+    text = rng.choice(
+        [
+            f"grpc: status INVALID_INPUT from tax-service after {rng.randint(2, 90)} ms",
+            "Spring: 415 UNSUPPORTED_MEDIA_TYPE on POST /v1/upload",
+            f"android client reports NETWORK_TIMEOUT ({rng.randint(3, 60)}s) on the login screen",
+            "payments: DEPENDENCY_ERROR from the card vault, retrying",
+            f"UNKNOWN_FAILURE in the nightly export, job {big(rng)}",
+            "IAM: INVALID_PERMISSION for role deployer on bucket assets",
+            "schema check: INVALID_MESSAGE on topic orders.v2",
+            "feature flags: UNSUPPORTED_TYPE for key checkout.variant",
+        ]
+    )
+    return (webhook("app-errors", text) if rng.random() < 0.5 else person(rng, text)), []
+
+
 NON_BIRD: dict[str, tuple[Template, int]] = {
     "python-traceback": (python_traceback, 22),
     "java-trace": (java_trace, 16),
@@ -498,6 +566,9 @@ NON_BIRD: dict[str, tuple[Template, int]] = {
     "chat": (chat, 52),
     "queue-log": (queue_log, 12),
     "database": (redis_db, 10),
+    "bird-figures": (bird_figures, 24),
+    "platform-words": (platform_words, 18),
+    "generic-names": (generic_names, 12),
 }
 
 
@@ -692,6 +763,50 @@ def bird_channel_bare(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     return webhook("alerts", text), [str(failure)]
 
 
+def bird_metrics(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """Metric queries and series labels carrying the failure code."""
+    failure = code(rng)
+    text = rng.choice(
+        [
+            f'bird_failure_code{{code="{failure}"}} {rng.randint(5, 900)}',
+            f"avg:bird.failures{{failure_code:{failure}}} > {rng.randint(5, 900)}",
+            f"sum by (failure_code) (rate(bird_messages_failed_total[5m])): failure_code={failure} {rng.random():.2f}",
+            f"[FIRING:1] BirdFailures failure_code={failure} channel=sms value={rng.randint(5, 900)}",
+        ]
+    )
+    return app("Grafana", "", attachments=[attachment("Bird failure series", text)]), [str(failure)]
+
+
+def bird_questions(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """People asking about a Bird failure in their own words."""
+    failure = code(rng)
+    text = rng.choice(
+        [
+            f"anyone know what {failure} means in Bird?",
+            f"Bird keeps returning {failure} for the Dutch numbers, ideas?",
+            f"is {CODE_NAMES[failure]} on our side or Bird's?",
+            f"MessageBird: code {failure} again on the password reset flow",
+            f"we got a delivery_failed with {failure} from Bird, first time I see it",
+            f"Bird failure {failure} keeps coming back after the template change",
+        ]
+    )
+    return person(rng, text), [str(failure)]
+
+
+def bird_tables(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """Failure codes with their counts, as reports and summaries lay them out."""
+    first, second = rng.sample(BIRD_CODES, 2)
+    text = rng.choice(
+        [
+            f"Bird failures by code — {first}: {rng.randint(40, 900)}, {second}: {rng.randint(1, 39)}",
+            f"*Bird daily report*\nfailure code | count\n{first} | {rng.randint(40, 900)}\n"
+            f"{second} | {rng.randint(1, 39)}",
+            f"Bird top failure codes (24h): {first} ({rng.randint(40, 900)}x), {second} ({rng.randint(1, 39)}x)",
+        ]
+    )
+    return webhook("bird-report", text), [str(first), str(second)]
+
+
 BIRD: dict[str, tuple[Template, int]] = {
     "bird-alertmanager": (bird_alertmanager, 10),
     "bird-grafana": (bird_grafana, 8),
@@ -708,6 +823,9 @@ BIRD: dict[str, tuple[Template, int]] = {
     "bird-sentry": (bird_sentry, 5),
     "bird-with-traps": (bird_with_traps, 8),
     "bird-channel-bare": (bird_channel_bare, 6),
+    "bird-metrics": (bird_metrics, 8),
+    "bird-questions": (bird_questions, 10),
+    "bird-tables": (bird_tables, 8),
 }
 BIRD_CHANNEL_SHAPES = frozenset({"bird-channel-bare"})
 
