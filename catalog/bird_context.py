@@ -79,7 +79,7 @@ _REFERENCE_WORDS = _word_set(
     "deployment release version ver rev revision attempt task step case bug story epic sprint line ln "
     "lineno col column row port pid tid uid gid page offset id order invoice customer user account item "
     "node shard partition replica worker pod process thread batch seq sequence txn transaction index idx "
-    "number num nr no room ext extension host tag image sha alert check test suite spec trial"
+    "number num nr no room ext extension host tag image sha check test suite spec trial"
 )
 _QUANTITY_WORDS = _word_set(
     "depth count total value val threshold size length len latency duration took elapsed avg average "
@@ -163,7 +163,7 @@ def _glued(before: str, after: str) -> bool:
     previous = before[-1:]
     if previous and previous in "/#@$€£¥~^-+\\=&?":
         return previous != "=" or _query_string(before)
-    if before.rstrip(" \t")[-1:] in ("<", ">", "≥", "≤", "≈", "±", "~"):
+    if re.search(r"[<>≥≤≈±~]=?[ \t]*$", before):
         return True
     if previous == ":":
         label = _GLUED_LABEL.search(before)
