@@ -4,7 +4,8 @@ Every case goes through the same decision the alert listener makes (``hits_to_ex
 notifications are skipped, then the scanner's unasked rule for the case's channel), and its hits are
 compared with its label. Prints false replies per 1,000 messages that are not about Bird (any hit in
 one is a reply that should not have been posted), the share of Bird alerts explained exactly as
-labelled (every expected hit, nothing else), and each miss.
+labelled (every expected hit, nothing else), each miss, and for comparison the false replies the rules
+of an explicit query (``/failure``, the shortcut) would make on the same messages.
 """
 
 from __future__ import annotations
@@ -88,6 +89,12 @@ def found_in(catalog: Catalog, case: dict[str, Any]) -> list[str]:
     return [hit.key for hit in hits]
 
 
+def found_when_asked(catalog: Catalog, case: dict[str, Any]) -> list[str]:
+    """The keys the rules of a person's explicit query find: the baseline the unasked rules improve on."""
+    event = case["event"]
+    return [hit.key for hit in scan(catalog, alert_text(event), from_integration=is_integration_post(event))]
+
+
 def score(cases: list[dict[str, Any]], catalog: Catalog | None = None) -> Score:
     catalog = catalog or default_catalog()
     outcomes = [Outcome(case, found_in(catalog, case)) for case in cases]
@@ -108,6 +115,12 @@ def main() -> None:
     print(
         f"Bird alerts explained as labelled: {explained} of {len(result.bird)}"
         f" = {100 * result.bird_explained_share:.1f}% (goal at least 99%)"
+    )
+    catalog = default_catalog()
+    baseline = sum(1 for outcome in result.non_bird if found_when_asked(catalog, outcome.case))
+    print(
+        f"for comparison, read with the rules of an explicit query: {baseline} false replies"
+        f" = {1000 * baseline / max(len(result.non_bird), 1):.1f} per 1,000"
     )
     for outcome in result.false_replies:
         print("  false reply:", outcome.describe())

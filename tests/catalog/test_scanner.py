@@ -381,6 +381,14 @@ class TestBoundedCost:
         best = min(_timed(lambda: scan(CATALOG, text, from_integration=False)) for _ in range(3))
         assert best < 0.1
 
+    @pytest.mark.parametrize(
+        "text",
+        ["<" * 100_000, "failure " * 12_000, "MessageBird " * 8_000, "15011 errors " * 7_000, "line 404 " * 10_000],
+    )
+    def test_pathological_text_when_unasked(self, text: str) -> None:
+        best = min(_timed(lambda: scan(CATALOG, text, from_integration=True, rule="bird_context")) for _ in range(3))
+        assert best < 0.1
+
     def test_text_beyond_the_cap_is_ignored(self) -> None:
         assert keys(" " * 100_000 + "15011", from_integration=True) == []
 
