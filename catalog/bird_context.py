@@ -5,12 +5,12 @@ line numbers, pod names. Bird's codes (11001-15016) collide with all of them, so
 unasked rules (``scan(..., rule="bird_context")``) use two tests from here:
 
 - ``has_bird_context``: the message is about Bird at all. It mentions Bird or MessageBird
-  (``bird.com``, ``MessageBird``), a source whose name is not an ordinary word (``whatsapp``,
-  ``sms-messagebird``, ``instagram``), a Bird status written as one
+  (``bird.com``, ``MessageBird``, ``sms-messagebird``), a Bird status written as one
   (``delivery_failed``), a distinctive failure code name (``INVALID_SPAM``; generic names such as
   ``INVALID_INPUT`` are used by other systems too), the failure object (``failure.code``,
   ``failure code``, ``failureCode``, ``failure.source``), or a Channels API message path
-  (``/workspaces/<id>/channels/<id>/messages/``).
+  (``/workspaces/<id>/channels/<id>/messages/``). Platform names alone (``whatsapp``,
+  ``instagram``) are not Bird context: teams mention them for their own integrations too.
 - ``reads_as_figure``: the words and characters around a number say it counts or names
   something else: a quantity, a port, a path, a reference, part of a name, a line number or a
   version. Each rule looks only at the few characters beside the number.
@@ -256,14 +256,10 @@ def _plural(word: str) -> bool:
 @lru_cache(maxsize=8)
 def _context_patterns(catalog: Catalog) -> tuple[re.Pattern[bytes], re.Pattern[str]]:
     """The literal cores of the signals (for folded text) and the signals in full: the fixed ones, the
-    catalog's status names written as identifiers, distinctive code names and source names that are
-    not ordinary words."""
+    catalog's status names written as identifiers and distinctive code names."""
     statuses = [status for status in catalog.statuses if "_" in status]
     names = [name for name in catalog.codes_by_name if name in DISTINCTIVE_NAMES]
-    sources = [
-        alias for alias, source in catalog.sources_by_alias.items() if catalog.tables_for(source) and brand_alias(alias)
-    ]
-    words = sorted({*statuses, *names, *sources}, key=len, reverse=True)
+    words = sorted({*statuses, *names}, key=len, reverse=True)
     specific = "|".join(re.escape(word) for word in words)
     full = _BIRD_SIGNALS + (rf"|(?<![0-9A-Za-z_])(?i:{specific})(?![0-9A-Za-z_])" if specific else "")
     cores = ["bird", "failure", '"failure"', "/workspaces/", *(word.lower() for word in words)]

@@ -38,10 +38,9 @@ trust, so two stricter rules apply (details in ``bird_context``):
   only where it clearly names a source: labelled (``source: line``, ``failure.source.name``) or
   written in capitals (``LINE``) near an alert word.
 - ``rule="bird_context"`` (every other enriched channel): as ``bird_channel``, and in addition
-  bare codes, generic names (``INVALID_INPUT``, ``NETWORK_TIMEOUT``), ordinary-word sources and
-  message ids count only in a message with Bird context: it mentions Bird or MessageBird
-  (``api.bird.com``), a source not named by an ordinary word (``whatsapp``, ``sms-messagebird``),
-  a Bird status (``delivery_failed``), a distinctive
+  bare codes, generic names (``INVALID_INPUT``, ``NETWORK_TIMEOUT``), sources with platform codes
+  and message ids count only in a message with Bird context: it mentions Bird or MessageBird
+  (``api.bird.com``, ``sms-messagebird``), a Bird status (``delivery_failed``), a distinctive
   failure code name (``INVALID_SPAM``), ``failure.code``/``failure code``/``failure.source``,
   or a Channels API message path (``/workspaces/…/channels/…/messages/…``).
 """
@@ -265,15 +264,13 @@ class _Reader:
         return None
 
     def _names_a_source(self, start: int, end: int) -> bool:
-        """Whether the alias at ``start`` clearly names a failure source in an unasked scan: a
-        brand ("whatsapp", "sms-messagebird") does; an ordinary word ("line", "wa") only when
-        labelled as a source, or in capitals ("LINE") near an alert word, in Bird context."""
+        """Whether the alias at ``start`` clearly names a failure source in an unasked scan, in Bird
+        context: a brand ("whatsapp", "sms-messagebird") does; an ordinary word ("line", "wa") only
+        when labelled as a source, or in capitals ("LINE") near an alert word."""
         alias = self.text[start:end]
-        if bird_context.brand_alias(alias):
-            return True
         if not self.in_context:
             return False
-        if bird_context.labelled_as_source(self.text, start):
+        if bird_context.brand_alias(alias) or bird_context.labelled_as_source(self.text, start):
             return True
         return alias.isupper() and _near_alert_word(self.text, start, end)
 

@@ -526,6 +526,26 @@ def platform_words(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     return (person(rng, text) if rng.random() < 0.5 else webhook("ci-bot", text)), []
 
 
+def platform_direct(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """Platforms a team also uses directly (login, ads, relays): their names alone say nothing of Bird."""
+    n = big(rng)
+    text = rng.choice(
+        [
+            f"Facebook login: error code {rng.choice([190, 100])} for {rng.randint(2, 90)} users",
+            f"Instagram ads sync failed: error {n}, retrying in 30s",
+            f"Instagram Graph API error {rng.choice([190, 613])} on the catalog sync",
+            f"WhatsApp Web is down for everyone? {n} reports on downdetector",
+            f"kafka lag on topic whatsapp-inbound: {n}",
+            f"imessage relay crashed with code {n} on mac-mini-{rng.randint(1, 9)}",
+            f"whatsapp webhook verify failed, code {n}",
+            f"facebook pixel: {n} events dropped",
+            f"deploy whatsapp-service v2.{n} failed",
+            f"is failure {n} on whatsapp our bug or the phone's?",
+        ]
+    )
+    return (webhook("integrations", text) if rng.random() < 0.5 else person(rng, text)), []
+
+
 def generic_names(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     """Code names that other systems use too, outside any Bird context."""
     text = rng.choice(
@@ -569,6 +589,7 @@ NON_BIRD: dict[str, tuple[Template, int]] = {
     "bird-figures": (bird_figures, 24),
     "platform-words": (platform_words, 18),
     "generic-names": (generic_names, 12),
+    "platform-direct": (platform_direct, 16),
 }
 
 
@@ -652,7 +673,7 @@ def bird_person(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
         (f"Bird says {name} ({failure}) for our promo campaign, anyone?", [str(failure)]),
         (f"getting failure code {failure} from MessageBird since 10:00", [str(failure)]),
         (f"we see a lot of {name} in the Bird dashboard today", [str(failure)]),
-        (f"is failure {failure} on whatsapp something we can fix?", [str(failure)]),
+        (f"is Bird failure {failure} on whatsapp something we can fix?", [str(failure)]),
         (f"Bird error {failure} for all +44 numbers, started ~{big(rng)} messages ago", [str(failure)]),
         (f"MessageBird rejected the batch with {failure}", [str(failure)]),
     ]
@@ -665,10 +686,10 @@ def bird_person_platform(rng: random.Random) -> tuple[dict[str, Any], list[str]]
     platform = rng.choice(PLATFORM_CODES[source])
     wording = rng.choice(
         [
-            f"WhatsApp template sends failing: {source} {platform} since the deploy",
+            f"Bird: {source} sends failing with {source} {platform} since the deploy",
             f"Bird shows {source} {platform} on most of them",
             f"failure.source.name={source} failure.source.code={platform}, what does that mean?",
-            f"{source} error {platform} again for the Brazil campaign",
+            f"{source} error {platform} again in Bird for the Brazil campaign",
         ]
     )
     return person(rng, wording), [f"{source}:{platform}"]

@@ -527,7 +527,6 @@ class TestBirdContext:
             "api.bird.com",
             "birdMessageId",
             "sms-messagebird",
-            "whatsapp",
             "delivery_failed",
             "sending_failed",
             "INVALID_SPAM",
@@ -552,6 +551,7 @@ class TestBirdContext:
             "birds: code 14001",
             "failure rate up, code 14001",
             "delivery failed: code 14001",
+            "whatsapp webhook verify failed: code 14001",
         ],
     )
     def test_without_context_a_bare_code_is_silent(self, text: str) -> None:
@@ -607,8 +607,10 @@ class TestOrdinaryWordSources:
     def test_clearly_named_source(self, text: str) -> None:
         assert unasked(text) == ["line:404"]
 
-    def test_brand_names_count_without_a_label(self) -> None:
-        assert unasked("whatsapp 131047 again on the promo", from_integration=False) == ["whatsapp:131047"]
+    def test_brand_names_need_no_label_but_bird_context(self) -> None:
+        assert unasked("Bird: whatsapp 131047 again on the promo", from_integration=False) == ["whatsapp:131047"]
+        assert unasked("whatsapp 131047 again on the promo", from_integration=False) == []
+        assert unasked("whatsapp 131047 again on the promo", rule="bird_channel") == ["whatsapp:131047"]
 
     def test_when_asked_the_old_rules_hold(self) -> None:
         assert keys('File "/app/api.py", line 404, in handler') == ["line:404"]

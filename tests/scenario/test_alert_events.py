@@ -367,7 +367,7 @@ async def test_human_chatter_is_not_an_alert_but_a_human_failure_report_is(bot: 
         ("C0CHAT3", "see <https://shop.example.com/orders/15011|order 15011>"),
     ):
         await send(bot, human(text, channel=channel))
-    await send(bot, human("failure 15011 on whatsapp", channel="C0REPORT"))
+    await send(bot, human("Bird failure 15011 on whatsapp", channel="C0REPORT"))
     await bot.settle()
 
     (post,) = posts(bot)
