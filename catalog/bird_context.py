@@ -56,6 +56,7 @@ _BIRD_SIGNALS = (
 # Before a number: "label:" glued to it. A host, file or name before the colon makes a port or a
 # line number (10.1.2.3:15011, app.py:15011, redis:15011); a code label makes a code (code:15011).
 _GLUED_LABEL = re.compile(r"([0-9A-Za-z_.\-\]]+):$")
+_STRONG_CODE_LABELS = frozenset({"err", "error", "errno", "failure", "reason"})  # these outweigh the words after
 _CODE_LABELS = frozenset({"code", "err", "error", "errno", "failure", "reason", "status", "bird", "messagebird"})
 # A word (with dots and underscores: latency_ms, failure.code) and up to three separators before.
 _WORD_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9_.]*)([^A-Za-z0-9]{0,3})$")
@@ -79,7 +80,7 @@ _REFERENCE_WORDS = _word_set(
     "deployment release version ver rev revision attempt task step case bug story epic sprint line ln "
     "lineno col column row port pid tid uid gid page offset id order invoice customer user account item "
     "node shard partition replica worker pod process thread batch seq sequence txn transaction index idx "
-    "number num nr no room ext extension host tag image sha check test suite spec trial"
+    "number num nr no room ext extension host tag image sha check test suite spec trial sdk"
 )
 _QUANTITY_WORDS = _word_set(
     "depth count total value val threshold size length len latency duration took elapsed avg average "
@@ -105,6 +106,8 @@ _UNITS = _word_set(
     "ms s sec secs second m min mins minute h hr hrs hour d day w wk week b kb mb gb tb kib mib gib "
     "bytes byte percent pct rps qps rpm tps ops req/s msg/s x times usd eur gbp k"
 )
+# Past participles that make the number before them a count: "15011 sent, 14002 delivered".
+_COUNTED = _word_set("sent delivered received processed queued accepted read opened clicked retried dropped")
 # Words between a number and what it counts: "15011 failed messages", "15011 new errors".
 _COUNT_ADJECTIVES = _word_set(
     "failed new more fewer total unique pending open active dropped queued stuck undelivered delivered "
@@ -165,9 +168,19 @@ def reads_as_figure(catalog: Catalog, text: str, start: int, end: int, *, after_
     A platform code ``after_source`` follows its source's name, so the word before it says nothing
     ("LINE 429" is not a line number)."""
     before, after = text[max(0, start - 48) : start], text[end : end + 48]
-    if _glued(before, after) or _word_after_says_figure(after):
+    if _glued(before, after):
         return True
-    return not after_source and _word_before_says_figure(before, catalog)
+    if not after_source and _labelled_as_code(before):
+        return False  # "failure code 14002 in the last hour": the label says what the number is
+    return _word_after_says_figure(after) or (not after_source and _word_before_says_figure(before, catalog))
+
+
+def _labelled_as_code(before: str) -> bool:
+    word = _WORD_BEFORE.search(before)
+    if word is None or "\n" in word.group(2):
+        return False
+    label = _last_part(word.group(1))
+    return label.endswith("code") or label in _STRONG_CODE_LABELS
 
 
 def _glued(before: str, after: str) -> bool:
@@ -236,7 +249,7 @@ def _counts(word: str) -> bool:
     if "_" in word or (word.isupper() and len(word) > 3):
         return False  # INVALID_SPAM, FAILED: names and shouted labels, not units
     folded = word.lower()
-    return folded in _UNITS or _plural(folded) or "/" in folded  # msg/min, req/s
+    return folded in _UNITS or folded in _COUNTED or _plural(folded) or "/" in folded  # msg/min, req/s
 
 
 def _last_part(word: str) -> str:

@@ -546,6 +546,30 @@ def platform_direct(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     return (webhook("integrations", text) if rng.random() < 0.5 else person(rng, text)), []
 
 
+def bird_counts(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """About Bird, with Bird-code-like counts, sizes, ids and versions, and no failure code at all."""
+    n = code(rng)
+    text = rng.choice(
+        [
+            f"Bird: {n} messages delivered today, record!",
+            f"Bird dashboard shows {n} sent, {code(rng)} delivered",
+            f"MessageBird outage postmortem: {n} customers affected, ticket #{code(rng)}",
+            f"bird-relay-{n} pod evicted",
+            f"api.bird.com:{n} connection refused",
+            f"Bird webhook latency {n}ms p99",
+            f"MessageBird bill: {n} EUR this month",
+            f"Bird API rate limit hit: {n} requests in 1m",
+            f"birdwatch replied {n} times today",
+            f"Bird status page: all systems operational (incident {n} closed)",
+            f"Bird SDK {n} released?",
+            f"bird-sync cron took {n} s",
+            f"Bird: retries exhausted after {n} attempts",
+            f"MessageBird account {n} suspended?",
+        ]
+    )
+    return (person(rng, text) if rng.random() < 0.5 else webhook("bird-monitor", text)), []
+
+
 def generic_names(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     """Code names that other systems use too, outside any Bird context."""
     text = rng.choice(
@@ -590,6 +614,7 @@ NON_BIRD: dict[str, tuple[Template, int]] = {
     "platform-words": (platform_words, 18),
     "generic-names": (generic_names, 12),
     "platform-direct": (platform_direct, 16),
+    "bird-counts": (bird_counts, 16),
 }
 
 
@@ -828,6 +853,28 @@ def bird_tables(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     return webhook("bird-report", text), [str(first), str(second)]
 
 
+def bird_plain_words(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
+    """Bird failures as people and small scripts word them."""
+    failure = code(rng)
+    name = CODE_NAMES[failure]
+    text = rng.choice(
+        [
+            f'Bird API error for order confirmation: {{"code": {failure}, "message": "see docs"}}',
+            f"MessageBird callback: status delivery_failed, error_code {failure}",
+            f"Bird channel sms: {rng.randint(20, 900)} messages failed with failure code {failure} in the last hour",
+            f"Alert: Bird failure rate {rng.randint(2, 9)}.{rng.randint(0, 9)}% | top code {failure} | "
+            f"{rng.randint(1, 9)},{rng.randint(100, 999)} messages",
+            f"bird: failed to send (code={failure} {name}) retry=3/5",
+            f"Bird rejects sends: {name} ({failure})",
+            f"Why does Bird say {failure} for this number? It worked yesterday",
+            f"Bird delivery errors (code {failure}) jumped to {rng.randint(20, 900)} in 10m",
+            f"Is {failure} a Bird thing or ours?",
+            f"Bird error {failure} - what now?",
+        ]
+    )
+    return (person(rng, text) if rng.random() < 0.5 else webhook("bird-monitor", text)), [str(failure)]
+
+
 BIRD: dict[str, tuple[Template, int]] = {
     "bird-alertmanager": (bird_alertmanager, 10),
     "bird-grafana": (bird_grafana, 8),
@@ -847,6 +894,7 @@ BIRD: dict[str, tuple[Template, int]] = {
     "bird-metrics": (bird_metrics, 8),
     "bird-questions": (bird_questions, 10),
     "bird-tables": (bird_tables, 8),
+    "bird-plain-words": (bird_plain_words, 14),
 }
 BIRD_CHANNEL_SHAPES = frozenset({"bird-channel-bare"})
 
