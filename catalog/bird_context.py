@@ -168,11 +168,17 @@ def reads_as_figure(catalog: Catalog, text: str, start: int, end: int, *, after_
     A platform code ``after_source`` follows its source's name, so the word before it says nothing
     ("LINE 429" is not a line number)."""
     before, after = text[max(0, start - 48) : start], text[end : end + 48]
-    if _glued(before, after):
+    if _glued(before, after) or _unit_after(after):
         return True
     if not after_source and _labelled_as_code(before):
-        return False  # "failure code 14002 in the last hour": the label says what the number is
+        return False  # "failure code 14002 in the last hour": the label outweighs the weaker signs
     return _word_after_says_figure(after) or (not after_source and _word_before_says_figure(before, catalog))
+
+
+def _unit_after(after: str) -> bool:
+    """The word right after the number says what it counts or measures: "15011 errors", "15011 ms"."""
+    words = _WORD_AFTER.match(after)
+    return words is not None and _counts(words.group(1))
 
 
 def _labelled_as_code(before: str) -> bool:

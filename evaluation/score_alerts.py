@@ -11,6 +11,8 @@ of an explicit query (``/failure``, the shortcut) would make on the same message
 from __future__ import annotations
 
 import json
+import statistics
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -98,14 +100,32 @@ def found_when_asked(catalog: Catalog, case: dict[str, Any]) -> list[str]:
 def score(cases: list[dict[str, Any]], catalog: Catalog | None = None) -> Score:
     catalog = catalog or default_catalog()
     outcomes = [Outcome(case, found_in(catalog, case)) for case in cases]
+    return _split(outcomes)
+
+
+def _split(outcomes: list[Outcome]) -> Score:
     return Score(
         non_bird=[o for o in outcomes if o.case["kind"] == "non_bird"],
         bird=[o for o in outcomes if o.case["kind"] == "bird"],
     )
 
 
+def timed_outcomes(catalog: Catalog, cases: list[dict[str, Any]]) -> tuple[list[Outcome], list[float]]:
+    """Outcomes and, per case, the milliseconds of the listener's decision (flatten, classify, scan)."""
+    outcomes, timings = [], []
+    for case in cases:
+        started = time.perf_counter()
+        found = found_in(catalog, case)
+        timings.append((time.perf_counter() - started) * 1000)
+        outcomes.append(Outcome(case, found))
+    return outcomes, timings
+
+
 def main() -> None:
-    result = score(load_cases())
+    catalog = default_catalog()
+    found_in(catalog, load_cases()[0])  # compile the scanner's patterns before timing
+    outcomes, timings = timed_outcomes(catalog, load_cases())
+    result = _split(outcomes)
     print(f"non-Bird messages: {len(result.non_bird)}; Bird alerts: {len(result.bird)}")
     print(
         f"false replies: {len(result.false_replies)} of {len(result.non_bird)} non-Bird messages"
@@ -116,7 +136,11 @@ def main() -> None:
         f"Bird alerts explained as labelled: {explained} of {len(result.bird)}"
         f" = {100 * result.bird_explained_share:.1f}% (goal at least 99%)"
     )
-    catalog = default_catalog()
+    ordered = sorted(timings)
+    print(
+        f"decision time per message: median {statistics.median(ordered):.3f} ms,"
+        f" p99 {ordered[round(0.99 * (len(ordered) - 1))]:.3f} ms over {len(ordered)} messages"
+    )
     baseline = sum(1 for outcome in result.non_bird if found_when_asked(catalog, outcome.case))
     print(
         f"for comparison, read with the rules of an explicit query: {baseline} false replies"

@@ -634,3 +634,36 @@ def test_unasked_rules_only_ever_remove_hits(text: str, from_integration: bool) 
     channel = set(keys(text, from_integration=from_integration, rule="bird_channel"))
     context = set(keys(text, from_integration=from_integration, rule="bird_context"))
     assert context <= channel <= asked
+
+
+_TRAPS = [
+    "{n} errors in the last 5m",
+    "latency {n} ms",
+    "queue depth {n}",
+    "> {n}",
+    "{ip}:{n}",
+    "/orders/{n}",
+    "Build #{n} failed",
+    "run {n}",
+    "api-7d9f-{n}",
+    'File "/app/x.py", line {n}, in f',
+    "at Foo.java:{n}",
+    "version {n}",
+    "{n} messages delivered",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "Bird ", "MessageBird failure: ", "delivery_failed ", "failure.code "]),
+    trap=st.sampled_from(_TRAPS),
+    number=st.sampled_from(["15011", "14001"]),
+    ip=st.ip_addresses(v=4).map(str),
+    rule=st.sampled_from(["bird_context", "bird_channel"]),
+    tail=st.text(st.characters(categories=["Zs", "Po"]), max_size=3),
+)
+def test_a_figure_is_never_a_code_whatever_surrounds_it(
+    prefix: str, trap: str, number: str, ip: str, rule: Rule, tail: str
+) -> None:
+    text = prefix + trap.format(n=number, ip=ip) + tail
+    assert number not in unasked(text, rule=rule), text
