@@ -114,8 +114,7 @@ _COUNT_ADJECTIVES = _word_set(
     "rejected other additional consecutive slow retried bad outbound inbound incoming outgoing error "
     "failure delivery send webhook http api sms whatsapp email push 5xx 4xx timed"
 )
-# Words ending in "s" that are not plural nouns.
-# Verbs in the third person too: "what 15011 means", "15011 keeps coming back".
+# Words ending in "s" that are not plural nouns, verbs included ("what 15011 means", "15011 keeps coming").
 _NOT_PLURAL = _word_set(
     "is was has does this its as us yes status codes reasons since across less means happens shows says "
     "returns keeps comes goes looks seems appears fails occurs persists gets indicates refers stands"

@@ -1,7 +1,8 @@
 """Alert-thread enrichment: one catch-all ``message`` listener feeding an internal dispatcher.
 
 Every message event is acknowledged (Slack never retries for want of a listener); the dispatcher
-then decides, cheaply and in memory, whether the message is an alert worth one thread reply.
+then decides, cheaply and in memory, whether the message is an alert worth one thread reply: only
+what is about Bird counts (``catalog.bird_context``), and a resolved notification never does.
 Exactly once: an event id is handled once, a (channel, ts, code) is replied to once (covering
 redeliveries with new event ids and edits that repeat codes), and the same alert firing again
 in the channel with the same code within the repeat window gets no new reply. Mutes silence a
@@ -103,6 +104,8 @@ class AlertEnricher:
 
 
 class Scanner(Protocol):
+    """``ThreadExplanations.scan``, or ``catalog.scanner.scan`` with its catalog bound."""
+
     def __call__(self, text: str, *, from_integration: bool, rule: Rule) -> list[Hit]: ...
 
 

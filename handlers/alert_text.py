@@ -48,12 +48,17 @@ def is_resolved_notification(message: Mapping[str, Any]) -> bool:
 
 # Only the start of each readable part is read: titles, pretexts and the first lines of text.
 _HEAD_CHARS = 600
-_LINE_START = r"(?m:^)[^\w\[]{0,6}(?::[\w+-]+:\s*)*"  # bold, quotes, bullets and emoji codes before a marker
+# Bold, quotes, bullets, emoji codes and the tool's name before a marker.
+_LINE_START = (
+    r"(?m:^)[^\w\[]{0,6}(?::[\w+-]+:[^\w\[]{0,4})*"
+    r"(?:(?i:datadog|grafana|pagerduty|opsgenie|alertmanager|sentry|cloudwatch|aws chatbot|prometheus)\W{1,3})?"
+)
 _RESOLVED = re.compile(
-    _LINE_START + r"(?:\[(?i:resolved)(?::\d+)?\]|\[OK\]|(?:\[P\d\]\s*)?\[?(?i:recovered)\b"
+    _LINE_START + r"(?:\[(?i:resolved)(?::\d+)?\]|\[OK\]|(?:\[P\d\]\s*)?\[?(?i:recovered)\b|(?:RESOLVED|CLOSED)\b"
     r"|(?i:resolved|closed)(?:\s*[:|\u2013-]|\s+by\b|\W*(?m:$))|OK:\s|(?i:status)\W{0,3}(?i:resolved|closed|recovered|ok)\b)"
     r"|(?i:state)\W{0,3}(?:(?i:changed)\s+)?(?:(?i:from)\s+\w+\s+)?(?i:to)\s+OK\b|NewStateValue\W{0,4}OK\b"
-    r"|\b(?i:alert|incident|issue)\s+(?:(?i:was|has\s+been)\s+)?(?:(?i:marked\s+as)\s+)?(?i:closed|resolved)\b"
+    r"|\b(?i:alert|incident|issue)\s+(?:#?[\w-]+\s+)?(?:(?i:was|has\s+been)\s+)?(?:(?i:marked\s+as)\s+)?"
+    r"(?i:closed|resolved)\b"
 )
 _FIRING = re.compile(
     r"\[(?i:firing)\b|\[Alerting\]|(?:^|\s)ALARM:|(?i:state)\W{0,3}(?:(?i:changed)\s+)?(?:(?i:from)\s+\w+\s+)?"

@@ -301,6 +301,10 @@ def _block_post(*lines: str) -> dict[str, Any]:
         {"bot_id": "B0OG", "text": "Alert closed by Erin: MessageBird INVALID_SPAM above threshold"},  # Opsgenie
         _block_post("CloudWatch Alarm | bird-failures | eu-west-1", "State changed from ALARM to OK"),  # AWS Chatbot
         {"bot_id": "B0SNS", "text": 'OK: "bird-failures-15011" in EU (Ireland)'},  # SNS subject
+        {"bot_id": "B0X", "text": ":large_green_circle: *RESOLVED* BirdSendFailures failure.code 15011"},
+        {"bot_id": "B0OG", "text": "Opsgenie: Alert #123 closed: Bird failure code 15011"},
+        {"bot_id": "B0DD", "text": "Datadog: Recovered: Bird failures on checkout-api"},
+        {"bot_id": "B0X", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "✅ Resolved: Bird"}}]},
     ],
 )
 def test_resolved_notifications(message: dict[str, Any]) -> None:
@@ -317,6 +321,10 @@ def test_resolved_notifications(message: dict[str, Any]) -> None:
         {"user": "U0HUMAN", "text": "how do we get INVALID_SPAM resolved? 15011 again"},
         {"user": "U0HUMAN", "text": "ok so Bird failure code 15011 is back"},
         {"bot_id": "B0X", "text": "Bird failure code 15011; closed loop retry disabled"},
+        {"bot_id": "B0X", "text": "*Triggered:* Bird failure.code 15011 (was resolved yesterday)"},
+        {"bot_id": "B0X", "text": "Bird failure code 15011 — not resolved since 09:00"},
+        {"user": "U0HUMAN", "text": "Closed the ticket but Bird failure code 15011 again"},
+        {"bot_id": "B0X", "text": "Note: resolved by restarting the pod last time. Bird failure code 15011"},
     ],
 )
 def test_firing_alerts_and_chatter_are_not_resolved_notifications(message: dict[str, Any]) -> None:
