@@ -902,7 +902,7 @@ BIRD_CHANNEL_SHAPES = frozenset({"bird-channel-bare"})
 def resolved_bird(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
     """Resolved notifications of Bird alerts: never explained again."""
     failure = code(rng)
-    choice = rng.randrange(6)
+    choice = rng.randrange(9)
     if choice == 0:
         title = "[RESOLVED] BirdSendFailures (prod messaging)"
         event = webhook("Alertmanager", "", [attachment(title, f"failure.code {failure}", color="good")])
@@ -917,9 +917,15 @@ def resolved_bird(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
         event = app("PagerDuty", f"Resolved: #{big(rng)} Bird failure.code {failure} spike")
     elif choice == 4:
         event = app("Opsgenie", f"Alert closed by Erin: MessageBird {CODE_NAMES[failure]} above threshold")
-    else:
+    elif choice == 5:
         text = f"Bird failure code {failure} back to normal\nState changed from ALARM to OK"
         event = app("AWS Chatbot", "CloudWatch Alarm | bird-failures | eu-west-1", blocks=[section(text)])
+    elif choice == 6:
+        event = webhook("bird-monitor", f":large_green_circle: *RESOLVED* BirdSendFailures failure.code {failure}")
+    elif choice == 7:
+        event = app("Opsgenie", f"Opsgenie: Alert #{big(rng)} closed: Bird failure code {failure}")
+    else:
+        event = app("Datadog", f"Datadog: Recovered: Bird failures ({CODE_NAMES[failure]}) on {svc(rng)}")
     return event, []
 
 
@@ -938,7 +944,7 @@ def bird_channel_traps(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
 
 
 NON_BIRD_EXTRA: dict[str, tuple[Template, int]] = {
-    "bird-resolved": (resolved_bird, 12),
+    "bird-resolved": (resolved_bird, 18),
     "bird-channel-figures": (bird_channel_traps, 10),
 }
 NON_BIRD_CHANNEL_SHAPES = frozenset({"bird-channel-figures"})
