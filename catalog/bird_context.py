@@ -59,7 +59,7 @@ _GLUED_LABEL = re.compile(r"([0-9A-Za-z_.\-\]]+):$")
 _STRONG_CODE_LABELS = frozenset({"err", "error", "errno", "failure", "reason"})  # these outweigh the words after
 _CODE_LABELS = frozenset({"code", "err", "error", "errno", "failure", "reason", "status", "bird", "messagebird"})
 # A word (with dots and underscores: latency_ms, failure.code) and up to three separators before.
-_WORD_BEFORE = re.compile(r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9_.]*)([^A-Za-z0-9]{0,3})$")
+_WORD_BEFORE = re.compile(r"(?<![A-Za-z0-9])([0-9]*[A-Za-z][A-Za-z0-9_.]*)([^A-Za-z0-9]{0,3})$")
 _TWO_WORDS_BEFORE = re.compile(
     r"(?<![A-Za-z0-9])([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{1,3}([A-Za-z][A-Za-z0-9_.]*)[^A-Za-z0-9]{0,3}$"
 )
@@ -67,7 +67,11 @@ _TWO_WORDS_BEFORE = re.compile(
 _TITLE_LINE = re.compile(r"(?:^|\n)[^A-Za-z0-9\n]*[A-Za-z][A-Za-z0-9_. ]*[^A-Za-z0-9\n]*$")
 _NUMBER_BEFORE = re.compile(r"(?<![0-9A-Za-z.:_-])([0-9]+)[ \t]+$")
 _WORD_AFTER = re.compile(r"[ \t]{0,2}([A-Za-z][A-Za-z/]*)(?![A-Za-z0-9])(?:[ \t]+([A-Za-z][A-Za-z/]*)(?![A-Za-z0-9]))?")
-_PERIOD_AFTER = re.compile(r"\s+(?:in|over|during|within|for)\s+(?:the\s+)?(?:last|past)\b|\s+(?:per|of|out)\b", re.I)
+_PERIOD_AFTER = re.compile(
+    r"\s+(?:in|over|during|within|for)\s+(?:the\s+)?(?:last|past\b|[0-9]+\s*(?:s|m|h|d|sec|min|mins|minutes?|hours?|days?)\b)"
+    r"|\s+(?:per|of|out)\b",
+    re.I,
+)
 
 
 def _word_set(words: str) -> frozenset[str]:

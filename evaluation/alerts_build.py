@@ -791,6 +791,7 @@ def bird_with_traps(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
             f"Bird failure.code {failure} on {big(rng)} messages, queue depth {big(rng)}",
             f"MessageBird failures: failure code {failure}; retrying from {pod(rng)} (build #{big(rng)})",
             f"Bird send errors {big(rng)} in the last 5m, top failure code {failure}, worker {ip(rng)}:{big(rng)}",
+            f"MessageBird 5xx: {big(rng)} in 10m on POST /messages; failure.code {failure} on the rest",
         ]
     )
     return webhook("bird-monitor", text), [str(failure)]

@@ -461,6 +461,8 @@ class TestFiguresAreNotCodes:
             "dashboard shows 15011 sent, 20 delivered",
             "15011 messages delivered today",
             "SDK 15011 released?",
+            "5xx: 15011 in 10m on POST /messages",
+            "15011 in 5 minutes",
             "$15011",
             "10.1.2.3:15011",
             "localhost:15011",
