@@ -88,7 +88,7 @@ _REFERENCE_WORDS = _word_set(
 )
 _QUANTITY_WORDS = _word_set(
     "depth count total value val threshold size length len latency duration took elapsed avg average "
-    "mean median max min sum p50 p75 p90 p95 p99 p999 rate backlog lag pending used free limit usage "
+    "mean median max min sum p50 p75 p90 p95 p99 p999 rate backlog queue lag pending used free limit usage "
     "memory mem heap rss cpu disk over above below under exceeded exceeds exceed reached approx "
     "approximately about around nearly only just than of by to from at qty quantity amount volume "
     "throughput score budget quota remaining left timeout ttl interval delay wait sleep expires age "
@@ -111,7 +111,10 @@ _UNITS = _word_set(
     "bytes byte percent pct rps qps rpm tps ops req/s msg/s x times usd eur gbp k"
 )
 # Past participles that make the number before them a count: "15011 sent, 14002 delivered".
-_COUNTED = _word_set("sent delivered received processed queued accepted read opened clicked retried dropped")
+_COUNTED = _word_set(
+    "sent delivered received processed queued accepted read opened clicked retried dropped pending waiting "
+    "remaining outstanding left"
+)
 # Words between a number and what it counts: "15011 failed messages", "15011 new errors".
 _COUNT_ADJECTIVES = _word_set(
     "failed new more fewer total unique pending open active dropped queued stuck undelivered delivered "
@@ -198,8 +201,8 @@ def _glued(before: str, after: str) -> bool:
     previous = before[-1:]
     if previous and previous in "/#@$€£¥~^-+\\=&?":
         return previous != "=" or _query_string(before)
-    if re.search(r"[<>≥≤≈±~]=?[ \t]*$", before):
-        return True
+    if re.search(r"[<>≥≤≈±~]=?[ \t]*$|}[ \t]*[=:][ \t]*$", before):
+        return True  # a comparison, or the value of a metric query: sum:x{service:a} = 15011
     if previous == ":":
         label = _GLUED_LABEL.search(before)
         if label is not None and not _is_code_label(label.group(1)):
@@ -235,9 +238,13 @@ def _word_before_says_figure(before: str, catalog: Catalog) -> bool:
     nearest = _last_part(word)
     if _is_code_label(nearest) or nearest in ("codes", "with"):
         return False
-    # A unit names a figure as the end of a key (latency_ms=15011), not as a word ("last hour: 15011").
-    units = _UNITS if re.search(r"[A-Za-z0-9][._][A-Za-z]", word) else frozenset()
-    return any(nearest in words for words in (_REFERENCE_WORDS, _QUANTITY_WORDS, units, _COUNT_NOUNS))
+    # A unit names a figure as the end of a key (latency_ms=15011), not as a word ("last hour: 15011");
+    # a metric's name does by any of its parts (bird.messages.failed = 15011).
+    if re.search(r"[A-Za-z0-9][._][A-Za-z]", word):
+        parts = set(re.split(r"[._]", word.lower()))
+        if parts & (_UNITS | _COUNT_NOUNS | _QUANTITY_WORDS):
+            return True
+    return any(nearest in words for words in (_REFERENCE_WORDS, _QUANTITY_WORDS, _COUNT_NOUNS))
 
 
 def _word_after_says_figure(after: str) -> bool:

@@ -565,6 +565,10 @@ def bird_counts(rng: random.Random) -> tuple[dict[str, Any], list[str]]:
             f"bird-sync cron took {n} s",
             f"Bird: retries exhausted after {n} attempts",
             f"MessageBird account {n} suspended?",
+            f"Bird callback queue: {n} pending, 0 failed",
+            f"bird.messages.failed{{service:notify}} = {n}",
+            f"Bird: Processed {n} messages, {code(rng)} delivered",
+            f"Bird migration: {n}/20000 contacts imported",
         ]
     )
     return (person(rng, text) if rng.random() < 0.5 else webhook("bird-monitor", text)), []
