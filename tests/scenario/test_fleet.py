@@ -194,7 +194,7 @@ def mute(replica: Replica, fakes: Fakes, code: str, channel: str, reply: SlackCa
 
 
 def test_one_event_delivered_to_every_replica_gets_one_reply(fleet: Fleet) -> None:
-    event = alert("Delivery failed: error 15011 INVALID_SPAM", channel="C0FLEET1", ts=new_ts())
+    event = alert("Bird: Delivery failed: error 15011 INVALID_SPAM", channel="C0FLEET1", ts=new_ts())
     # Slack's retries of one event reach whichever replica the load balancer picks: here, all three at once.
     results: list[int] = []
     workers = [
@@ -215,15 +215,15 @@ def test_one_event_delivered_to_every_replica_gets_one_reply(fleet: Fleet) -> No
 
 
 def test_a_mute_set_through_one_replica_silences_the_others(fleet: Fleet) -> None:
-    first = alert("[FIRING:1] SMS failed with code 15005", channel="C0FLEET2", ts=new_ts())
+    first = alert("Bird: [FIRING:1] SMS failed with code 15005", channel="C0FLEET2", ts=new_ts())
     fleet.replicas[0].event(first, "EvM1")
     (reply,) = fleet.fakes.wait_for_posts(1)
     mute(fleet.replicas[0], fleet.fakes, "15005", "C0FLEET2", reply)
     time.sleep(0.3)
     for index, replica in enumerate(fleet.replicas[1:], start=2):
-        other = alert(f"[FIRING:{index}] another outage, error 15005 again", channel="C0FLEET2", ts=new_ts())
+        other = alert(f"Bird: [FIRING:{index}] another outage, error 15005 again", channel="C0FLEET2", ts=new_ts())
         replica.event(other, f"EvM{index}")
-    unmuted = alert("Delivery failed: error 15011", channel="C0FLEET2", ts=new_ts())
+    unmuted = alert("Bird: Delivery failed: error 15011", channel="C0FLEET2", ts=new_ts())
     fleet.replicas[2].event(unmuted, "EvM9")  # a code not muted still gets its reply
     fleet.fakes.wait_for_posts(2)
     time.sleep(1.5)
@@ -231,7 +231,7 @@ def test_a_mute_set_through_one_replica_silences_the_others(fleet: Fleet) -> Non
 
 
 def test_after_every_replica_restarts_mutes_and_repeat_windows_hold(fleet: Fleet) -> None:
-    firing = alert("[FIRING:1] HighFailureRate: code 15011", channel="C0FLEET3", ts=new_ts())
+    firing = alert("Bird: [FIRING:1] HighFailureRate: code 15011", channel="C0FLEET3", ts=new_ts())
     muted = alert("Bird status: failure 15005 on sms", channel="C0FLEET3", ts=new_ts())
     fleet.replicas[0].event(firing, "EvR1")
     fleet.replicas[1].event(muted, "EvR2")
@@ -243,11 +243,11 @@ def test_after_every_replica_restarts_mutes_and_repeat_windows_hold(fleet: Fleet
     fleet.start()
 
     fleet.replicas[2].event(firing, "EvR1")  # Slack's redelivery of an event handled before the restart
-    again = alert("[FIRING:2] HighFailureRate: code 15011", channel="C0FLEET3", ts=new_ts())
+    again = alert("Bird: [FIRING:2] HighFailureRate: code 15011", channel="C0FLEET3", ts=new_ts())
     fleet.replicas[0].event(again, "EvR3")  # the same alert firing again, within the repeat window
     still_muted = alert("Bird status: failure 15005 on whatsapp", channel="C0FLEET3", ts=new_ts())
     fleet.replicas[1].event(still_muted, "EvR4")
-    fresh = alert("Delivery failed: error 14001", channel="C0FLEET3", ts=new_ts())
+    fresh = alert("Bird: Delivery failed: error 14001", channel="C0FLEET3", ts=new_ts())
     fleet.replicas[2].event(fresh, "EvR5")
     fleet.fakes.wait_for_posts(3)
     time.sleep(1.5)
@@ -256,7 +256,7 @@ def test_after_every_replica_restarts_mutes_and_repeat_windows_hold(fleet: Fleet
 
 def test_a_replica_killed_with_replies_queued_loses_none_and_repeats_none(fleet: Fleet) -> None:
     alerts = [
-        alert(f"Alert {n}: delivery failed, code {code}", channel="C0FLEET4", ts=new_ts())
+        alert(f"Bird: Alert {n}: delivery failed, code {code}", channel="C0FLEET4", ts=new_ts())
         for n, code in enumerate(["15011", "15005", "14001", "15012", "11002", "15016"])
     ]
     for index, event in enumerate(alerts):
@@ -275,7 +275,7 @@ def test_together_they_keep_one_bird_budget_and_one_pace_per_channel(fleet: Flee
     channel = fakes.bird.add_channel(WORKSPACE)
     messages = [fakes.bird.add_message(WORKSPACE, channel, sample_message()) for _ in range(8)]
     alerts = [
-        alert(f"Delivery failed for messageId: {message['id']}", channel=f"C0PACE{index % 2}", ts=new_ts())
+        alert(f"Bird: Delivery failed for messageId: {message['id']}", channel=f"C0PACE{index % 2}", ts=new_ts())
         for index, message in enumerate(messages)
     ]
     for index, event in enumerate(alerts):

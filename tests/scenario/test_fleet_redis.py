@@ -26,7 +26,7 @@ async def test_redis_down_keeps_answers_coming_and_recovers(
 ) -> None:
     bot = await make_bot(redis_url=own_redis_server.url, redis_key_prefix=redis_prefix)
     assert await ready(bot) == (200, {"ok": True, "checks": {"redis": True}})
-    first = alert("Delivery failed: error 15011", channel="C0DOWN", ts="1700100000.000100")
+    first = alert("Bird: Delivery failed: error 15011", channel="C0DOWN", ts="1700100000.000100")
     assert (await bot.event(first, event_id="EvD1")).status == 200
     await bot.slack.wait_for("chat.postMessage", 1)
 
@@ -35,7 +35,7 @@ async def test_redis_down_keeps_answers_coming_and_recovers(
     answer = await bot.command("/failure", "15011")
     assert answer.status == 200
     assert "INVALID_SPAM" in str(answer.body)
-    during = alert("Delivery failed: error 15005", channel="C0DOWN2", ts="1700100001.000100")
+    during = alert("Bird: Delivery failed: error 15005", channel="C0DOWN2", ts="1700100001.000100")
     assert (await bot.event(during, event_id="EvD2")).status == 200
     assert (await bot.event(during, event_id="EvD2")).status == 200  # a retry: still one reply
     assert time.monotonic() - started < 3.0  # never past Slack's acknowledgement deadline
@@ -45,7 +45,7 @@ async def test_redis_down_keeps_answers_coming_and_recovers(
     own_redis_server.start()
     await asyncio.sleep(1.2)  # the outage's retry pause
     assert await ready(bot) == (200, {"ok": True, "checks": {"redis": True}})
-    after = alert("Delivery failed: error 14001", channel="C0DOWN3", ts="1700100002.000100")
+    after = alert("Bird: Delivery failed: error 14001", channel="C0DOWN3", ts="1700100002.000100")
     assert (await bot.event(after, event_id="EvD3")).status == 200
     await bot.slack.wait_for("chat.postMessage", 3, timeout=8)
     await asyncio.sleep(0.5)
