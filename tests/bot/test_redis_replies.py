@@ -194,7 +194,7 @@ async def test_a_full_queue_abandons_loudly(
 
 
 async def test_replies_are_posted_while_redis_is_down_and_the_queue_recovers(
-    make_queue: Callable[..., Any], own_redis_server: RedisServer, fake_slack: FakeSlack
+    make_queue: Callable[..., Any], own_redis_server: RedisServer, fake_slack: FakeSlack, redis_prefix: str
 ) -> None:
     queue = await make_queue(own_redis_server.url)
     own_redis_server.stop()
@@ -203,11 +203,16 @@ async def test_replies_are_posted_while_redis_is_down_and_the_queue_recovers(
     await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 3, timeout=8), 10)
     assert_paced(fake_slack, PACE)  # the local pace stands in
     own_redis_server.start()
-    await asyncio.sleep(1.5)  # the reader notices and recreates its group
-    queue.post(**reply("C2", 7))
-    await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 4, timeout=8), 10)
     async with Redis.from_url(own_redis_server.url) as redis:
-        assert await redis.exists(f"{queue._stream}")  # went through the shared stream again
+        deadline = time.monotonic() + 10
+        while not await redis.exists(queue._stream):  # the reader comes back and makes its group again
+            assert time.monotonic() < deadline, "the queue did not come back"
+            await asyncio.sleep(0.2)
+        await asyncio.sleep(0.5)
+        queue.post(**reply("C2", 7))
+        await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 4, timeout=8), 10)
+        await asyncio.wait_for(queue.drain(), 10)
+        assert await redis.keys(f"{redis_prefix}reply:*")  # its done mark: it went through the shared stream
     texts = sorted(body["text"] for body in fake_slack.of("chat.postMessage"))
     assert texts == ["reply 0", "reply 1", "reply 2", "reply 7"]
 
