@@ -4,7 +4,8 @@ Callers build their own keys (``event:<event_id>``, ``seen:<channel>:<ts>:<code>
 ``repeat:<channel>:<alert>:<code>``) and pass a time-to-live; the store itself is generic.
 ``MemoryStateStore`` serves a single process. Several replicas need a shared store
 implementing the same Protocol, e.g. Redis: ``claim`` is ``SET key 1 NX PX <ttl ms>``
-(claimed when the reply is OK), a mute is ``SET mute:<channel>:<code> <json> PXAT <until ms>``.
+(claimed when the reply is OK), ``release`` is ``DEL key``, a mute is
+``SET mute:<channel>:<code> <json> PXAT <until ms>``.
 """
 
 from __future__ import annotations
@@ -53,6 +54,9 @@ class MemoryStateStore:
             return False
         self._claims[key] = self._clock() + ttl
         return True
+
+    async def release(self, key: str) -> None:
+        self._claims.pop(key, None)
 
     async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
         if until <= self._clock():
