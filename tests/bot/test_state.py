@@ -125,3 +125,13 @@ class TestBoundedSize:
         for i in range(100):
             await store.claim(f"k{i}", ttl=60)
         assert await store.get_mute("C1", "15011") is not None
+
+
+async def test_a_released_claim_can_be_claimed_again(store: MemoryStateStore) -> None:
+    assert await store.claim("event:Ev1", 60)
+    assert not await store.claim("event:Ev1", 60)
+
+    await store.release("event:Ev1")
+    await store.release("event:never-claimed")  # nothing to forget is fine
+
+    assert await store.claim("event:Ev1", 60)

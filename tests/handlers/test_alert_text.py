@@ -265,3 +265,23 @@ def test_never_raises_on_arbitrary_json(message: Any) -> None:
     if content is not None:
         is_integration_post(content)
         is_thread_reply(content)
+
+
+# --- alert_ts and alert_identity (handlers.alert_events) ---
+
+
+def test_an_edit_replies_in_the_thread_of_the_alert_it_changed() -> None:
+    from handlers.alert_events import alert_ts
+
+    changed: dict[str, Any] = {"subtype": "message_changed", "ts": "2.0", "previous_message": {"ts": "1.0"}}
+    assert alert_ts(changed, {"ts": "1.0"}) == "1.0"
+    assert alert_ts(changed, {}) == "1.0"
+    assert alert_ts({"subtype": "message_changed", "ts": "2.0"}, {}) == ""  # never the edit's own ts
+    plain = {"ts": "3.0"}
+    assert alert_ts(plain, plain) == "3.0"
+
+
+def test_a_lone_surrogate_does_not_stop_an_alerts_identity() -> None:
+    from handlers.alert_events import alert_identity
+
+    assert alert_identity("\ud800 firing 15011") == alert_identity("\ud800 firing 15012")
