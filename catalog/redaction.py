@@ -11,6 +11,7 @@ platform user ids (WhatsApp, Messenger, LINE, Apple) and names, literally and ca
 from __future__ import annotations
 
 import contextlib
+import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
@@ -108,6 +109,7 @@ _KNOWN_PREFIXES = ("urn:mbid:", "tel:", "mailto:", "whatsapp:", "sms:")
 # Receiver fields that name a kind, not the person.
 _NOT_IDENTIFIERS = frozenset({"identifierKey", "type", "platformAddressSelector", "status"})
 _MIN_OPAQUE_CHARS = 3
+_OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script
 _MAX_IDENTIFIER_CHARS = 254
 _MAX_IDENTIFIERS = 50
 
@@ -121,10 +123,7 @@ class Redactor:
     def __init__(self, identifiers: Iterable[str] = ()) -> None:
         # No identifier is longer than an e-mail address may be; a receiver has a few of them.
         unique = dict.fromkeys(value for value in identifiers if len(value) <= _MAX_IDENTIFIER_CHARS)
-        patterns = [pattern for value in list(unique)[:_MAX_IDENTIFIERS] for pattern in _patterns_for(value)]
-        # Longest first, so a whole address is masked before any part of it.
-        patterns.sort(key=len, reverse=True)
-        self._pattern = re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
+        self._pattern = _compiled(tuple(unique)[:_MAX_IDENTIFIERS])
 
     @classmethod
     def for_message(cls, message: Message | None) -> Redactor:
@@ -146,9 +145,10 @@ class Redactor:
         """``text`` with the receiver's identifiers masked, other text untouched."""
         if self._pattern is None or not text:
             return text
-        text = unicodedata.normalize("NFC", text)
+        if not text.isascii():
+            text = unicodedata.normalize("NFC", text)
         # Matching runs on ASCII digits; the mapping keeps every index, so masks land on the original.
-        searched = text if text.isascii() else _ascii_digits(text)
+        searched = _ascii_digits(text) if not text.isascii() and _OTHER_DIGIT.search(text) else text
         pieces: list[str] = []
         last = 0
         for match in self._pattern.finditer(searched):
@@ -156,6 +156,14 @@ class Redactor:
             pieces += [text[last : match.start()], _mask_found(original, match.group())]
             last = match.end()
         return "".join(pieces) + text[last:] if pieces else text
+
+
+@functools.lru_cache(maxsize=256)
+def _compiled(identifiers: tuple[str, ...]) -> re.Pattern[str] | None:
+    patterns = [pattern for value in identifiers for pattern in _patterns_for(value)]
+    # Longest first, so a whole address is masked before any part of it.
+    patterns.sort(key=len, reverse=True)
+    return re.compile("|".join(patterns), re.IGNORECASE) if patterns else None
 
 
 def _mask_found(original: str, searched: str) -> str:
