@@ -16,7 +16,7 @@ from typing import Any
 
 from catalog import Explainer, diagnose_message
 from catalog.message import BirdError
-from catalog.scanner import MAX_HITS, Hit, scan
+from catalog.scanner import MAX_HITS, Hit, Rule, scan
 
 from .blocks.enrichment_builder import CatalogItem, Item, MessageItem
 from .deps import MessageSource, Workspace, WorkspaceDirectory
@@ -43,8 +43,8 @@ class ThreadExplanations:
     bird: MessageSource
     workspaces: WorkspaceDirectory
 
-    def scan(self, text: str, *, from_integration: bool, limit: int = MAX_HITS) -> list[Hit]:
-        return scan(self.explainer.catalog, text, from_integration=from_integration, limit=limit)
+    def scan(self, text: str, *, from_integration: bool, limit: int = MAX_HITS, rule: Rule = "asked") -> list[Hit]:
+        return scan(self.explainer.catalog, text, from_integration=from_integration, limit=limit, rule=rule)
 
     def may_query(self, workspace: Workspace, channel: str, requester: Requester) -> bool:
         """Whether ``requester`` may have a message looked up in ``workspace`` from ``channel``."""
