@@ -108,7 +108,7 @@ _JSON_FIELDS = {
 }
 
 # Field weights for word search: names and curated keywords count most.
-_W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 2.0, 1.0
+_W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 4.0, 1.0
 # The query's words in order, found in an entry: equal to the entry's own name or title (the query
 # names it), equal to one of its keywords, or inside one of its phrases.
 _NAME_BONUS, _KEYWORD_BONUS, _PHRASE_BONUS = 14.0, 8.0, 6.0
@@ -163,7 +163,7 @@ def _typo_distance(a: str, b: str, limit: int) -> int:
 
 def _typo_limit(word: str) -> int:
     """How many slips a word of this length may carry and still be recognised."""
-    return 0 if len(word) < 4 else 1 if len(word) < 8 else 2
+    return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
 
 
 @dataclass
@@ -272,6 +272,7 @@ class _WordIndex:
         # A word few entries hold says more about which one is meant ("stop" beside "customer").
         rarity = {t: math.log(1 + len(self.documents) / (1 + len(holders.get(t, ())))) for t in query_tokens}
         total_rarity = sum(rarity[t] for t in dict.fromkeys(query_tokens))
+        mean_rarity = total_rarity / len(rarity)
         distinct = len(set(query_tokens))
         ranked = []
         for number, per_token in best.items():
@@ -279,18 +280,21 @@ class _WordIndex:
             if coverage < min_coverage:
                 continue
             doc = self.documents[number]
-            total = sum(per_token.values())
+            # Weighted by rarity too (relative to the query's average word), so that "not" in a
+            # title counts less than "whatsapp" in a keyword.
+            total = sum(w * rarity[t] for t, w in per_token.items()) / mean_rarity
             if len(per_token) == distinct:
                 # Only an entry holding every word can hold the query's words as a phrase.
-                total += _phrase_bonus(doc, phrases, len(query_tokens))
+                total += _phrase_bonus(doc, phrases)
             weight = doc.weight * (_NAMED_SOURCE_BOOST if doc.table in boost_table else 1.0)
             ranked.append(_Ranked(coverage, len(per_token) == distinct, total * weight, number, doc))
         return ranked
 
 
-def _phrase_bonus(doc: _Document, phrases: list[str], words: int) -> float:
+def _phrase_bonus(doc: _Document, phrases: list[str]) -> float:
     bonus = 0.0
     for phrase in phrases:
+        words = phrase.count(" ") + 1
         if phrase in doc.names:
             bonus = max(bonus, _NAME_BONUS)
         elif phrase in doc.phrases:
@@ -316,8 +320,10 @@ class _NamedSource:
     typed: str
 
     def note(self) -> str | None:
-        typed = self.typed.lower()
-        if typed in (self.source.name, *(a.lower() for a in self.source.aliases)):
+        """How the query was read, unless it spelt the source right (in any case and spacing)."""
+        spellings = {_alias_key(alias) for alias in (self.source.name, *self.source.aliases)}
+        typed = _alias_key(self.typed)
+        if typed in spellings or all(word in spellings for word in typed.split("-")):
             return None
         return f"Read “{self.typed}” as the source {self.source.name}."
 
@@ -541,11 +547,11 @@ class Explainer:
         if len(code) == 5 and _DIGITS.fullmatch(code) and int(code) in self.catalog.codes:
             # "14005 whatsapp": a Bird code with the source it came from.
             return self._code_answer(self.catalog.codes[int(code)])
-        table = self.catalog.tables[tables[0]]
+        names = ", ".join(self.catalog.tables[t].name for t in tables)
         return NotFoundAnswer(
             query=text,
             source=source,
-            message=f"{table.name}: code {code} is not in the catalog. Check the platform's own table.",
+            message=f"{names}: code {code} is not in the catalog. Check the platform's own table.",
         )
 
     # -- codes amid other words -----------------------------------------------------------------
@@ -805,7 +811,7 @@ class Explainer:
                 ],
                 phrases=phrases([*source.keywords, source.title]),
                 names=phrases([source.name, *source.aliases, source.title]),
-                weight=0.9,
+                weight=0.8,
             )
             for source in self.catalog.data.sources
         ]
@@ -820,7 +826,7 @@ class Explainer:
                 ],
                 phrases=phrases([status.name.replace("_", " "), status.plain]),
                 names=phrases([status.name.replace("_", " "), status.plain]),
-                weight=0.9,
+                weight=0.8,
             )
             for status in self.catalog.data.statuses
         ]

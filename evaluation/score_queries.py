@@ -7,6 +7,13 @@ the answer should lead with. An answer leads with: its own entry (a code, platfo
 status, family or a Bird message id); for a ranked list, the first entry; for "not found", the
 suggested entry ("did you mean"), or ``none`` when it suggests nothing. The neighbours listed for an
 unknown code are not an answer, so they count as ``none``.
+
+Free words are labelled with the entry whose meaning matches: a platform's own entry where its name
+says what the words say ("number not in service" is the SMS table's code 1), the Bird code where the
+words describe what any platform can report ("opted out" is 15016).
+
+The timing line is the best of three runs of each query, so that other processes on a busy machine
+do not decide the figure.
 """
 
 from __future__ import annotations
@@ -104,9 +111,12 @@ def main() -> int:
     results = score(explainer, queries)
     timings = []
     for q in queries:
-        started = time.perf_counter()
-        explainer.explain(q.query)
-        timings.append((time.perf_counter() - started) * 1000)
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            explainer.explain(q.query)
+            runs.append((time.perf_counter() - started) * 1000)
+        timings.append(min(runs))
     right = sum(r.right for r in results)
     share = right / len(results)
     print(f"{right} of {len(results)} queries right first: {share:.1%} (goal {GOAL:.0%})")
