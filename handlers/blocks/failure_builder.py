@@ -314,7 +314,7 @@ def _usage(answer: UsageAnswer) -> list[Block]:
     examples = "\n".join(f"• `/failure {escape(example)}`" for example in answer.examples)
     blocks += [
         section(
-            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, "
+            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, a status, "
             "a few words, or paste a `reason` or `failure` JSON:\n" + examples
         ),
         context("Answers are visible only to you until you press *Share in channel*."),
