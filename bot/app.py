@@ -21,6 +21,7 @@ from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
 from .bird import BirdClient, RequestBudget
+from .metrics import MeteredWebClient, Metrics
 from .settings import Settings
 from .slack_poster import ChannelPoster
 from .state import MemoryStateStore
@@ -38,6 +39,7 @@ class Runtime:
     bird: BirdClient
     poster: ChannelPoster
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+    metrics: Metrics
 
     async def start(self) -> None:
         """Give the Slack client one HTTP session for the runtime's life; slack_sdk otherwise opens
@@ -75,7 +77,9 @@ def build_runtime(
     config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
-    client = AsyncWebClient(
+    metrics = Metrics()
+    client = MeteredWebClient(
+        metrics=metrics,
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL,
     )
@@ -91,9 +95,11 @@ def build_runtime(
         base_url=str(settings.bird_api_url),
         budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
         final_statuses=explainer.catalog.final_statuses,
+        on_request=metrics.bird_request,
     )
     store = MemoryStateStore()
-    poster = ChannelPoster(client)
+    poster = ChannelPoster(client, on_abandon=metrics.reply_abandoned)
+    metrics.track_queue_depth(poster.depth)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
 
@@ -119,4 +125,5 @@ def build_runtime(
         bird=bird,
         poster=poster,
         signing_secret=settings.slack_signing_secret,
+        metrics=metrics,
     )
