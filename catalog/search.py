@@ -364,9 +364,7 @@ class Explainer:
     # -- public -------------------------------------------------------------------------------
 
     def explain(self, query: str) -> Answer:
-        return self._explain(query)
-
-    def _explain(self, query: str) -> Answer:
+        """The answer for one query, typed or pasted; never raises, whatever the text."""
         text = " ".join(clean_query(query[:MAX_QUERY_LENGTH]).split())
         if not text or text.lower() in _HELP_WORDS:
             return UsageAnswer(examples=EXAMPLES)
@@ -695,7 +693,7 @@ class Explainer:
         runner_up = scored[1].score if len(scored) > 1 else 0.0
         if best.complete and best.score >= 2 * runner_up:
             # One entry holds every word and clearly outscores the rest: it is the answer.
-            return self._explain(best.doc.match.query)
+            return self.explain(best.doc.match.query)
         return MatchesAnswer(query=text, matches=[r.doc.match for r in scored[:MAX_MATCHES]])
 
     def _ranked(self, text: str) -> list[_Ranked]:
@@ -708,8 +706,8 @@ class Explainer:
         if len(query_tokens) > 1:
             for token in dict.fromkeys(query_tokens):
                 named = self._source_named(token)
-                if named is not None and self.catalog.tables_for(named.source):
-                    rest = [t for t in query_tokens if t != token]
+                rest = [t for t in query_tokens if t != token]
+                if named is not None and rest and self.catalog.tables_for(named.source):
                     boost = frozenset(self.catalog.tables_for(named.source))
                     query_tokens = rest
                     break

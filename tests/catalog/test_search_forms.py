@@ -345,3 +345,10 @@ def test_a_uuid_labelled_as_something_else_is_not_a_message_id(explainer: Explai
 
 def test_a_code_beside_a_message_id_is_explained_first(explainer: Explainer) -> None:
     assert code_of(explainer.explain(f"message {MESSAGE_ID} failed with 15011")) == 15011
+
+
+@pytest.mark.parametrize("query", ["whatsapp whatsapp", "whatsapp;whatsapp", "sms sms sms"])
+def test_a_source_named_twice_and_nothing_else(explainer: Explainer, query: str) -> None:
+    # Found by hypothesis: the named source left no other word to rank, and ranking divided by zero.
+    answer = explainer.explain(query)
+    assert isinstance(answer, SourceAnswer | MatchesAnswer), answer
