@@ -465,8 +465,12 @@ class Explainer:
         if "_" not in text and " " not in text:
             return None
         # A slip in a two-word status ("delivery_faild"); one-word statuses are ordinary words.
-        close = difflib.get_close_matches(key, [k for k, s in self._statuses.items() if "_" in s.name], 1, 0.85)
-        if not close:
+        close = [
+            k
+            for k, s in self._statuses.items()
+            if "_" in s.name and key.isalpha() and k[0] == key[0] and _typo_distance(key, k, 2) <= 2
+        ]
+        if len(close) != 1 or len(key) < 8:
             return None
         status = self._statuses[close[0]]
         return StatusAnswer(status=status, note=f"Read “{text}” as the status {status.name}.")
@@ -676,7 +680,9 @@ class Explainer:
         name = normalize_name(text)
         if len(name) < 8 or "_" not in name:
             return None
-        close = difflib.get_close_matches(name, list(self.catalog.codes_by_name), n=1, cutoff=_NAME_TYPO_CUTOFF)
+        # Only names that could reach the cutoff: the same first letter and a similar length.
+        candidates = [n for n in self.catalog.codes_by_name if n[0] == name[0] and abs(len(n) - len(name)) <= 3]
+        close = difflib.get_close_matches(name, candidates, n=1, cutoff=_NAME_TYPO_CUTOFF)
         if not close:
             return None
         match = self._code_match(self.catalog.codes_by_name[close[0]])
