@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 
 from .diagnosis import Diagnosis
 from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
@@ -62,6 +62,7 @@ class MessageIdAnswer(BaseModel):
     channel_id: str | None = None
     workspace_id: str | None = None
 
+    @computed_field  # type: ignore[prop-decorator]
     @property
     def command(self) -> str:
         """The ``/message`` command to type, as complete as the query allows."""

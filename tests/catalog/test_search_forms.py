@@ -352,3 +352,10 @@ def test_a_source_named_twice_and_nothing_else(explainer: Explainer, query: str)
     # Found by hypothesis: the named source left no other word to rank, and ranking divided by zero.
     answer = explainer.explain(query)
     assert isinstance(answer, SourceAnswer | MatchesAnswer), answer
+
+
+def test_the_command_to_type_is_in_the_json_answer(explainer: Explainer) -> None:
+    # `birdwatch explain --json` dumps the answer: scripts get the command without rebuilding it.
+    dumped = explainer.explain(MESSAGE_ID).model_dump(mode="json")
+    assert dumped["kind"] == "message_id"
+    assert dumped["command"] == f"/message <workspace> {MESSAGE_ID}"
