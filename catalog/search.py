@@ -559,7 +559,7 @@ class Explainer:
     # -- codes amid other words -----------------------------------------------------------------
 
     def _in_text(self, text: str) -> Answer | None:
-        """Codes, names, statuses and source + platform code pairs among other words ("code 15011",
+        """Codes, names and source + platform code pairs among other words ("code 15011",
         "INVALID_SPAM 15011", "whatsapp 131047 again", "(#131047) Re-engagement message"): one is
         answered as if typed alone; several are listed first, in order of appearance, followed by
         the best word matches."""
@@ -600,6 +600,9 @@ class Explainer:
         themselves (a number that is a code in one table only, e.g. Meta's "(#131047)"), SMTP
         enhanced status codes."""
         found: dict[str, tuple[str, Answer, Match]] = {}
+        # A number that is another platform's code is not this one's: "429 from whatsapp" is not LINE's 429.
+        named = {s.name for word in re.findall(r"[a-z][a-z0-9-]*", text.lower()) if (s := self._aliases.get(word))}
+        allowed = {t for name in named for t in self.catalog.tables_for(self.catalog.sources[name])}
         for match in _NUMBER_IN_TEXT.finditer(text):
             number = match.group(1)
             if len(number) == 5 and int(number) in self.catalog.codes:
@@ -607,7 +610,7 @@ class Explainer:
                 found.setdefault(_code_key(bird), (_code_key(bird), self._code_answer(bird), self._code_match(bird)))
                 continue
             entries = self._by_number.get(number, [])
-            if len(number) >= 3 and len(entries) == 1:
+            if len(number) >= 3 and len(entries) == 1 and (not named or entries[0].table in allowed):
                 entry = entries[0]
                 key = _platform_key(entry)
                 found.setdefault(key, (key, self._platform_answer(entry), self._platform_match(entry)))

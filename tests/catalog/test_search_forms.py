@@ -359,3 +359,10 @@ def test_the_command_to_type_is_in_the_json_answer(explainer: Explainer) -> None
     dumped = explainer.explain(MESSAGE_ID).model_dump(mode="json")
     assert dumped["kind"] == "message_id"
     assert dumped["command"] == f"/message <workspace> {MESSAGE_ID}"
+
+
+@pytest.mark.parametrize("query", ["got 429 from whatsapp", "whatsapp returned 429 again"])
+def test_a_number_beside_another_source_is_not_that_sources_code(explainer: Explainer, query: str) -> None:
+    # 429 is only in LINE's table, but the query is about WhatsApp.
+    answer = explainer.explain(query)
+    assert not (isinstance(answer, PlatformCodeAnswer) and answer.source.name == "line"), answer
