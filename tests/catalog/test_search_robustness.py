@@ -144,7 +144,8 @@ def test_first_distinct(tokens: list[str], limit: int, kept: list[str]) -> None:
 
 
 def test_similar_words_compares_only_words_sharing_the_prefix(monkeypatch: pytest.MonkeyPatch) -> None:
-    index = Explainer(default_catalog())._index
+    # A fresh index: explainers share theirs, and a cached word would call nothing.
+    index = search._WordIndex(Explainer(default_catalog())._build_documents())
     calls: list[tuple[str, str]] = []
     same_word = search._same_word
 

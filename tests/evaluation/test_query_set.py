@@ -26,6 +26,8 @@ KNOWN_MISSES = frozenset(
         "wallet empty",
         "dead number",
         "phone switched off",
+        "subscriber absent",
+        "blocked as spam",
         "wrong number of parameters",
         "not on whatsapp",
         "sending to our own number",
