@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -23,10 +25,17 @@ from handlers.thread_explanations import ThreadExplanations
 from .bird import BirdClient, RequestBudget
 from .metrics import MeteredWebClient, Metrics
 from .settings import Settings
-from .slack_poster import ChannelPoster
+from .slack_auth import SlackIdentity, failure_reason, note_event_authorizations
+from .slack_poster import ChannelPoster, ResponseUrlSender, checked_respond
 from .state import MemoryStateStore
 from .tasks import BackgroundTasks
 from .workspaces import BirdwatchConfig, load_config
+
+logger = logging.getLogger("birdwatch")
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+READINESS_TIMEOUT = 2.0
+SHUTDOWN_GRACE = 8.0  # Docker sends SIGKILL 10 s after SIGTERM by default
 
 
 @dataclass
@@ -40,12 +49,39 @@ class Runtime:
     poster: ChannelPoster
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
     metrics: Metrics
+    identity: SlackIdentity
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    stopping: bool = False  # set on SIGTERM: new work is refused, work in flight finishes
 
     async def start(self) -> None:
         """Give the Slack client one HTTP session for the runtime's life; slack_sdk otherwise opens
         a new one for every call, and that CPU competes with acknowledging requests."""
         if self.app.client.session is None:
             self.app.client.session = aiohttp.ClientSession()
+
+    def add_readiness_check(self, name: str, check: ReadinessCheck) -> None:
+        """Make ``/readyz`` depend on ``check`` too (true when ready), reported under ``name``."""
+        self.readiness_checks[name] = check
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each named check's result; a check that fails or takes too long counts as not ready."""
+        results: dict[str, bool] = {}
+        for name, check in list(self.readiness_checks.items()):
+            try:
+                results[name] = bool(await asyncio.wait_for(check(), READINESS_TIMEOUT))
+            except Exception as error:  # one line: probes come every few seconds
+                logger.warning("readiness check failed", extra={"check": name, "reason": failure_reason(error)})
+                results[name] = False
+        return results
+
+    async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop taking work, then give lookups in flight and queued replies one shared ``grace``
+        budget; whatever is left then is abandoned, and logged with its reason."""
+        self.stopping = True
+        deadline = asyncio.get_running_loop().time() + grace
+        await self.tasks.aclose(timeout=grace, reason=f"shutdown grace of {grace:g}s ran out")
+        remaining = max(deadline - asyncio.get_running_loop().time(), 0.0)
+        await self.poster.aclose(timeout=remaining)
 
     async def drain(self) -> None:
         """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
@@ -55,6 +91,7 @@ class Runtime:
     async def aclose(self) -> None:
         await self.tasks.aclose()
         await self.poster.aclose()
+        await self.identity.aclose()
         await self.bird.aclose()
         if self.app.client.session is not None:
             await self.app.client.session.close()
@@ -78,18 +115,21 @@ def build_runtime(
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
     metrics = Metrics()
-    client = MeteredWebClient(
-        metrics=metrics,
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL,
-    )
+    # The client gets its token only after Bolt is built: a client with a token makes Bolt use its
+    # own authorization, which fails every request while auth.test does (see bot.slack_auth).
+    client = MeteredWebClient(metrics=metrics, base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL)
+    identity = SlackIdentity(client)
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        before_authorize=note_event_authorizations,
+        authorize=identity.bolt_authorize(),
         # Listeners finish before the HTTP response goes out, so an instant answer rides on the
         # ack itself; anything slow is handed to BackgroundTasks instead of holding the request.
         process_before_response=True,
     )
+    client.token = settings.slack_bot_token.get_secret_value()
+    app.use(checked_respond(ResponseUrlSender(session=lambda: client.session)))
     rate = settings.bird_requests_per_second
     bird = bird or BirdClient(
         base_url=str(settings.bird_api_url),
@@ -126,4 +166,5 @@ def build_runtime(
         poster=poster,
         signing_secret=settings.slack_signing_secret,
         metrics=metrics,
+        identity=identity,
     )

@@ -115,6 +115,7 @@ _W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 4.0, 1.0
 _NAME_BONUS, _KEYWORD_BONUS, _PHRASE_BONUS = 14.0, 8.0, 6.0
 # An entry of the platform the query names ("whatsapp rate limit") outweighs a generic one.
 _NAMED_SOURCE_BOOST = 1.5
+_SOURCE_WORD_WEIGHT = 0.5
 # A word read as a typo of another counts a little less than the word itself.
 _CORRECTION_WEIGHT = 0.9
 # _same_word is true only for equal words or for words sharing the first _STEM_PREFIX characters.
@@ -258,9 +259,13 @@ class _WordIndex:
         phrases: list[str],
         boost_table: frozenset[str] = frozenset(),
         min_coverage: float = 0.0,
+        source_word: str | None = None,
     ) -> list[_Ranked]:
         """Every document matching at least one query word; ``phrases`` are the query's words in
-        order (as typed, and with typos corrected), ``boost_table`` the tables of a named source."""
+        order (as typed, and with typos corrected), ``boost_table`` the tables of a named source and
+        ``source_word`` the word that named it, which counts a little where an entry mentions it
+        ("instagram outside window": the entry about Instagram's window)."""
+        source_postings = self._postings.get(source_word, {}) if source_word else {}
         best: dict[int, dict[str, float]] = {}
         holders: dict[str, set[int]] = {}
         for token in query_tokens:
@@ -287,6 +292,7 @@ class _WordIndex:
             if len(per_token) == distinct:
                 # Only an entry holding every word can hold the query's words as a phrase.
                 total += _phrase_bonus(doc, phrases)
+            total += _SOURCE_WORD_WEIGHT * source_postings.get(number, 0.0)
             weight = doc.weight * (_NAMED_SOURCE_BOOST if doc.table in boost_table else 1.0)
             ranked.append(_Ranked(coverage, len(per_token) == distinct, total * weight, number, doc))
         return ranked
@@ -720,13 +726,14 @@ class Explainer:
         if not query_tokens:
             return []
         boost: frozenset[str] = frozenset()
+        source_word = None
         if len(query_tokens) > 1:
             for token in dict.fromkeys(query_tokens):
                 named = self._source_named(token)
                 rest = [t for t in query_tokens if t != token]
                 if named is not None and rest and self.catalog.tables_for(named.source):
                     boost = frozenset(self.catalog.tables_for(named.source))
-                    query_tokens = rest
+                    query_tokens, source_word = rest, token
                     break
         corrected = [next(iter(self._index.corrections(t)), t) for t in query_tokens]
         phrases = list(dict.fromkeys([" ".join(_tokens(text)), " ".join(query_tokens), " ".join(corrected)]))
@@ -734,7 +741,7 @@ class Explainer:
             r
             # Half the words or more, and more than a passing mention in an entry's long text. A
             # status is named by all its words: "sending" alone is not sending_failed.
-            for r in self._index.rank(query_tokens, phrases, boost, min_coverage=0.5)
+            for r in self._index.rank(query_tokens, phrases, boost, min_coverage=0.5, source_word=source_word)
             if r.complete or (r.score >= _W_TITLE and r.doc.match.kind != "status")
         ]
         if boost:

@@ -6,8 +6,14 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import settings
 
 from tests.fakes.fake_slack import FakeSlack
+
+# Tests assert behaviour, never speed: on a shared 2-core machine a per-example deadline only makes
+# property tests flaky. Benchmarks measure time.
+settings.register_profile("birdwatch", deadline=None)
+settings.load_profile("birdwatch")
 
 _OUR_VARIABLES = ("SLACK_", "BIRD_", "BIRDWATCH_", "PORT", "HOST", "LOG_LEVEL")
 
