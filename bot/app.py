@@ -157,6 +157,7 @@ def build_runtime(
             poster=poster,
             tasks=tasks,
             repeat_window_seconds=config.enrichment.repeat_window_minutes * 60.0,
+            outcomes=metrics,
         ),
     )
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))

@@ -17,7 +17,7 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
@@ -25,13 +25,14 @@ from catalog.scanner import Hit, Rule
 
 from .alert_text import alert_text, is_integration_post, is_resolved_notification, is_thread_reply, message_content
 from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, mute_notice, thread_reply
-from .deps import EVENT_TTL, Poster, Spawner, StateStore, WorkspaceDirectory
+from .deps import EVENT_TTL, EnrichmentDecision, EnrichmentOutcomes, Poster, Spawner, StateStore, WorkspaceDirectory
 from .payload import logged_failures, text_at
 from .thread_explanations import Requester, ThreadExplanations
 
 logger = logging.getLogger("birdwatch.enrich")
 
 SEEN_TTL = 24 * 3600.0  # edits to an alert keep arriving for as long as it is firing.
+HitVerdict = Literal["explained", "muted", "duplicate"]
 
 
 @dataclass
@@ -43,6 +44,7 @@ class AlertEnricher:
     tasks: Spawner
     repeat_window_seconds: float
     clock: Callable[[], float] = field(default=time.time)
+    outcomes: EnrichmentOutcomes | None = None  # counts each alert's decision (bot.metrics)
 
     async def on_message(self, event: Mapping[str, Any], event_id: str | None, context: AsyncBoltContext) -> None:
         content = message_content(event)
@@ -52,19 +54,26 @@ class AlertEnricher:
         if content is None or not channel or not ts or not self._worth_reading(content, channel, context):
             return
         text = alert_text(content)
-        hits = self._hits(content, text, channel, is_integration_post(content))
+        found = self._hits(content, text, channel, is_integration_post(content))
         # A lookup the post may not trigger is dropped before any key is claimed, so a later
         # post by someone who may still gets its explanation.
         requester = Requester.of_post(content)
-        hits = self.explanations.permitted(hits, channel, requester)
-        if not hits or (event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL)):
+        hits = self.explanations.permitted(found, channel, requester)
+        if not hits:
+            self._decided("refused" if found else "nothing_found")
+            return
+        if event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL):
+            self._decided("duplicate")
             return
         claimed = [f"event:{event_id}"] if event_id else []
         try:
             alert = alert_identity(text)
-            new = [hit for hit in hits if await self._should_explain(channel, ts, alert, hit, claimed)]
+            verdicts = [await self._verdict(channel, ts, alert, hit, claimed) for hit in hits]
+            new = [hit for hit, verdict in zip(hits, verdicts, strict=True) if verdict == "explained"]
             if not new:
+                self._decided("muted" if all(verdict == "muted" for verdict in verdicts) else "duplicate")
                 return
+            self._decided("explained")
             logger.info("enriching alert", extra={"channel": channel, "ts": ts, "hits": [h.key for h in new]})
             self.tasks.spawn(self._reply(channel, ts, new, requester, claimed), name="enrich-alert")
         except BaseException:
@@ -87,18 +96,22 @@ class AlertEnricher:
         # A message that mentions birdwatch is answered by the app_mention listener instead.
         return not (context.bot_user_id and f"<@{context.bot_user_id}>" in str(content.get("text") or ""))
 
-    async def _should_explain(self, channel: str, ts: str, alert: str, hit: Hit, claimed: list[str]) -> bool:
+    async def _verdict(self, channel: str, ts: str, alert: str, hit: Hit, claimed: list[str]) -> HitVerdict:
         if await self.store.get_mute(channel, hit.key) is not None:
-            return False
+            return "muted"
         seen = f"seen:{channel}:{ts}:{hit.key}"
         if not await self.store.claim(seen, SEEN_TTL):
-            return False  # this message was read before: a redelivery, a duplicate, or an edit
+            return "duplicate"  # this message was read before: a redelivery, a duplicate, or an edit
         claimed.append(seen)
         repeat = f"repeat:{channel}:{alert}:{hit.key}"
         if not await self.store.claim(repeat, self.repeat_window_seconds):
-            return False
+            return "duplicate"
         claimed.append(repeat)
-        return True
+        return "explained"
+
+    def _decided(self, decision: EnrichmentDecision) -> None:
+        if self.outcomes is not None:
+            self.outcomes.enrichment(decision)
 
     async def _reply(self, channel: str, ts: str, hits: list[Hit], requester: Requester, claimed: list[str]) -> None:
         try:

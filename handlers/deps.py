@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Coroutine
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from pydantic import SecretStr
 
@@ -86,6 +86,15 @@ class StateStore(Protocol):
     async def get_mute(self, channel: str, code: str) -> MuteRecord | None:
         """The mute in force, or None when absent or expired."""
         ...
+
+
+EnrichmentDecision = Literal["explained", "nothing_found", "duplicate", "muted", "refused"]
+
+
+class EnrichmentOutcomes(Protocol):
+    """Counts what alert enrichment decided for each alert it read (bot.metrics.Metrics)."""
+
+    def enrichment(self, decision: EnrichmentDecision) -> None: ...
 
 
 class Poster(Protocol):

@@ -98,7 +98,7 @@ async def test_a_person_not_in_allowed_users_triggers_no_lookup(make_bot: BotFac
     bot = await restricted_bot(make_bot, fake_bird)
     message_id = a_failed_message(fake_bird)
 
-    await send(bot, post(f"messageId: {message_id}", user=STRANGER, bot_id="B0FORGED"))
+    await send(bot, post(f"Bird send failed, messageId: {message_id}", user=STRANGER, bot_id="B0FORGED"))
     await bot.settle()
 
     assert lookups(fake_bird) == 0
