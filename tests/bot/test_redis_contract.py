@@ -93,6 +93,14 @@ async def test_a_claim_lapses_after_its_time_to_live(store: StateStore) -> None:
     assert await store.claim("repeat:C1:abc:15011", 0.2)
 
 
+async def test_a_released_claim_can_be_claimed_again(store: StateStore) -> None:
+    assert await store.claim("event:Ev1", 60)
+    await store.release("event:Ev1")
+    assert await store.claim("event:Ev1", 60)
+    assert not await store.claim("event:Ev1", 60)
+    await store.release("never-claimed")  # nothing to forget is not an error
+
+
 async def test_a_claim_needs_a_positive_time_to_live(store: StateStore) -> None:
     with pytest.raises(ValueError, match="ttl"):
         await store.claim("event:Ev1", 0)

@@ -158,6 +158,7 @@ def fleet(redis_server: RedisServer, redis_prefix: str, tmp_path: Path) -> Itera
             "HOST": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
             "BIRDWATCH_ENRICH_CHANNELS": "all",
+            "BIRDWATCH_TRUSTED_INTEGRATIONS": "B0ALERTS",  # the alerts' bot may have message ids looked up
             "BIRD_ACCESS_KEY": DEFAULT_ACCESS_KEY,
             "BIRD_WORKSPACE_ID": WORKSPACE,
             "BIRD_API_URL": fakes.bird.url,
@@ -261,10 +262,11 @@ def test_a_replica_killed_with_replies_queued_loses_none_and_repeats_none(fleet:
     ]
     for index, event in enumerate(alerts):
         fleet.replicas[0].event(event, f"EvK{index}")
-    fleet.fakes.wait_for_posts(1)
+    fleet.fakes.wait_for_posts(1, timeout=40)
     fleet.replicas[0].stop(signal.SIGKILL)  # one post per second per channel: the other five are still queued
     assert len(fleet.fakes.posts()) < len(alerts)
-    posts = fleet.fakes.wait_for_posts(len(alerts), timeout=40)
+    # The others take its replies over after 5 idle seconds, the one it was posting after its 15 s lease.
+    posts = fleet.fakes.wait_for_posts(len(alerts), timeout=60)
     time.sleep(2.0)
     assert threads(fleet.fakes.posts()) == sorted(event["ts"] for event in alerts)
     assert len(posts) == len(alerts)
