@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,12 +15,14 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from catalog import Catalog, Explainer, default_catalog
-from handlers import alert_events, answer_actions, failure_command, message_command, on_demand
+from handlers import alert_actions, alert_events, answer_actions, failure_command, message_command, on_demand
 from handlers.alert_events import AlertEnricher
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
+from .alerting.engine import TICK_SECONDS
+from .alerting.service import Alerting, build_alerting
 from .bird import BirdClient, RequestBudget
 from .settings import Settings
 from .slack_poster import ChannelPoster
@@ -38,19 +41,26 @@ class Runtime:
     bird: BirdClient
     poster: ChannelPoster
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+    alerting: Alerting | None = None  # Bird's webhooks as Slack alerts, when configured
 
     async def start(self) -> None:
         """Give the Slack client one HTTP session for the runtime's life; slack_sdk otherwise opens
         a new one for every call, and that CPU competes with acknowledging requests."""
         if self.app.client.session is None:
             self.app.client.session = aiohttp.ClientSession()
+        if self.alerting is not None:
+            self.alerting.start()
 
     async def drain(self) -> None:
         """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
+        if self.alerting is not None:
+            await self.alerting.drain()
         await self.tasks.drain()
         await self.poster.drain()
 
     async def aclose(self) -> None:
+        if self.alerting is not None:
+            await self.alerting.aclose()
         await self.tasks.aclose()
         await self.poster.aclose()
         await self.bird.aclose()
@@ -71,6 +81,8 @@ def build_runtime(
     catalog: Catalog | None = None,
     environ: Mapping[str, str] | None = None,
     bird: BirdClient | None = None,
+    clock: Callable[[], float] | None = None,
+    alert_tick_seconds: float | None = TICK_SECONDS,
 ) -> Runtime:
     config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
@@ -92,7 +104,8 @@ def build_runtime(
         budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
         final_statuses=explainer.catalog.final_statuses,
     )
-    store = MemoryStateStore()
+    # One clock for mutes and alerts, so a snooze set by an alert ends when the alert engine thinks it does.
+    store = MemoryStateStore() if clock is None else MemoryStateStore(clock=clock)
     poster = ChannelPoster(client)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
@@ -112,6 +125,17 @@ def build_runtime(
         ),
     )
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))
+    alerting = build_alerting(
+        config,
+        explainer.catalog,
+        store,
+        slack_token=settings.slack_bot_token.get_secret_value(),
+        slack_base_url=settings.slack_api_base_url,
+        clock=clock or time.time,
+        tick_seconds=alert_tick_seconds,
+    )
+    if alerting is not None:
+        alert_actions.register(app, alerting.engine, tasks)
     return Runtime(
         app=app,
         config=config,
@@ -119,4 +143,5 @@ def build_runtime(
         bird=bird,
         poster=poster,
         signing_secret=settings.slack_signing_secret,
+        alerting=alerting,
     )

@@ -17,6 +17,7 @@ from slack_sdk.signature import SignatureVerifier
 from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 
+from .alerting.intake import WEBHOOK_PATH
 from .app import Runtime
 from .logs import describe_slack_request
 
@@ -34,6 +35,8 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
     if serve_slack:
         verifier = SignatureVerifier(runtime.signing_secret.get_secret_value())
         web_app.router.add_post(SLACK_PATH, _slack_handler(runtime.app, verifier))
+    if runtime.alerting is not None:
+        web_app.router.add_post(WEBHOOK_PATH, runtime.alerting.receiver.handle)
 
     async def start_runtime(_: web.Application) -> None:
         await runtime.start()

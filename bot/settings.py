@@ -41,6 +41,10 @@ class Settings(BaseSettings):
     birdwatch_config: Path | None = None
     # Where alerts are enriched without a config file: "all", or Slack channel ids separated by commas.
     birdwatch_enrich_channels: str | None = None
+    # The public base URL Bird's webhooks reach birdwatch at (they go to <it>/bird/webhooks).
+    birdwatch_public_url: AnyHttpUrl | None = None
+    # Shared state for several replicas (alerts); unset, all state is in memory.
+    redis_url: str | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
