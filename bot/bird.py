@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Coro
 from dataclasses import dataclass, replace
 from importlib import metadata
 from types import TracebackType
-from typing import Any, Final, Generic, Self, TypeVar
+from typing import Any, Final, Generic, Protocol, Self, TypeVar
 
 import httpx
 from cachetools import LRUCache, TLRUCache, TTLCache
@@ -31,7 +31,17 @@ from catalog import default_catalog
 from catalog.ids import canonical_uuid
 from catalog.message import DETAIL_LIMIT, BirdError, FoundMessage, LookupErrorKind, Message
 
-__all__ = ["BirdClient", "BirdError", "Channel", "FoundMessage", "RequestBudget", "new_http_client"]
+__all__ = [
+    "BirdClient",
+    "BirdError",
+    "Budget",
+    "Channel",
+    "FoundMessage",
+    "MemoryMessageCache",
+    "MessageCache",
+    "RequestBudget",
+    "new_http_client",
+]
 
 logger = logging.getLogger("birdwatch.bird")
 
@@ -89,6 +99,61 @@ class _ChannelPage(BaseModel):
 
     results: list[Any] = []
     next_page_token: str | None = Field(default=None, alias="nextPageToken")
+
+
+# --- seams: what several replicas share (bot.redis_bird has the Redis versions) ---------------
+
+
+class Budget(Protocol):
+    """The request budget per Bird workspace."""
+
+    async def acquire(self, workspace_id: str) -> None:
+        """Wait until a request to ``workspace_id`` may be sent."""
+        ...
+
+
+class MessageCache(Protocol):
+    """Messages fetched recently, and which channel each message was found in."""
+
+    async def get(self, workspace_id: str, message_id: str) -> FoundMessage | None: ...
+
+    async def put(self, workspace_id: str, message_id: str, found: FoundMessage, ttl: float) -> None:
+        """Keep ``found`` for ``ttl`` seconds, and where it was found for much longer (it never moves)."""
+        ...
+
+    async def channel_of(self, workspace_id: str, message_id: str) -> str | None: ...
+
+    async def forget_channel(self, workspace_id: str, message_id: str) -> None: ...
+
+
+class MemoryMessageCache:
+    """The in-process MessageCache: bounded, each message with its own time-to-live."""
+
+    def __init__(self, *, clock: Clock = time.monotonic, size: int = MESSAGE_CACHE_SIZE) -> None:
+        self._messages: TLRUCache[tuple[str, str], tuple[FoundMessage, float], float] = TLRUCache(
+            size, _stored_until, clock
+        )
+        # A message never moves between channels, so where it was found stays true.
+        self._channel_of: LRUCache[tuple[str, str], str] = LRUCache(size * 4)
+        self._clock = clock
+
+    async def get(self, workspace_id: str, message_id: str) -> FoundMessage | None:
+        entry = self._messages.get((workspace_id, message_id))
+        return entry[0] if entry is not None else None
+
+    async def put(self, workspace_id: str, message_id: str, found: FoundMessage, ttl: float) -> None:
+        self._messages[workspace_id, message_id] = (found, self._clock() + ttl)
+        self._channel_of[workspace_id, message_id] = found.channel_id
+
+    async def channel_of(self, workspace_id: str, message_id: str) -> str | None:
+        return self._channel_of.get((workspace_id, message_id))
+
+    async def forget_channel(self, workspace_id: str, message_id: str) -> None:
+        self._channel_of.pop((workspace_id, message_id), None)
+
+
+def _stored_until(_key: tuple[str, str], entry: tuple[FoundMessage, float], _now: float) -> float:
+    return entry[1]
 
 
 # --- request budget -------------------------------------------------------------------------
@@ -204,7 +269,8 @@ class BirdClient:
         *,
         base_url: str = "https://api.bird.com",
         http: httpx.AsyncClient | None = None,
-        budget: RequestBudget | None = None,
+        budget: Budget | None = None,
+        cache: MessageCache | None = None,
         total_timeout: float = 8.0,
         max_attempts: int = 4,
         final_ttl: float = 600,
@@ -222,7 +288,7 @@ class BirdClient:
         self._base_url = base_url.rstrip("/")
         self._owns_http = http is None
         self._http = http if http is not None else new_http_client(max_connections)
-        self._budget = budget if budget is not None else RequestBudget()
+        self._budget: Budget = budget if budget is not None else RequestBudget()
         self._total_timeout = total_timeout
         self._max_attempts = max_attempts
         self._final_ttl = final_ttl
@@ -237,12 +303,9 @@ class BirdClient:
         # Requests queue here rather than in httpx's pool, whose queue costs O(waiters x connections) CPU per
         # change and starves the event loop under load (encode/httpx#3215).
         self._connection_slots = asyncio.Semaphore(max_connections)
-        self._messages: TLRUCache[tuple[str, str], FoundMessage, float] = TLRUCache(
-            MESSAGE_CACHE_SIZE, self._expires_at, clock
-        )
+        self._cache: MessageCache = cache if cache is not None else MemoryMessageCache(clock=clock)
+        # Channel lists stay per process: one request every few minutes, and the most they could save.
         self._channels: TTLCache[str, tuple[Channel, ...], float] = TTLCache(CHANNEL_CACHE_SIZE, channels_ttl, clock)
-        # A message never moves between channels, so where it was found stays true.
-        self._channel_of: LRUCache[tuple[str, str], str] = LRUCache(MESSAGE_CACHE_SIZE * 4)
         self._channel_hits: dict[str, Counter[str]] = {}
         self._message_flights: _SingleFlight[tuple[str, str], FoundMessage] = _SingleFlight()
         self._channel_flights: _SingleFlight[str, tuple[Channel, ...]] = _SingleFlight()
@@ -277,7 +340,7 @@ class BirdClient:
         msg = _uuid_text(message_id, "message id")
         ch = _uuid_text(channel_id, "channel id") if channel_id is not None else None
         key = (ws, msg)
-        if not fresh and (cached := self._messages.get(key)) is not None:
+        if not fresh and (cached := await self._cache.get(ws, msg)) is not None:
             return replace(cached, from_cache=True)
         return await self._message_flights.run(key, lambda: self._fetch_message(ws, access_key, msg, ch))
 
@@ -295,7 +358,7 @@ class BirdClient:
                 found = await self._read_message(ws, key, msg, ch, deadline)
             else:
                 found = await self._locate_message(ws, key, msg, deadline)
-        self._remember(ws, msg, found)
+        await self._remember(ws, msg, found)
         return found
 
     async def _read_message(self, ws: str, key: str, msg: str, ch: str, deadline: float) -> FoundMessage:
@@ -309,14 +372,14 @@ class BirdClient:
         return next((c.platform_id for c in channels if c.id == ch), None)
 
     async def _locate_message(self, ws: str, key: str, msg: str, deadline: float) -> FoundMessage:
-        remembered = self._channel_of.get((ws, msg))
+        remembered = await self._cache.channel_of(ws, msg)
         if remembered is not None:
             try:
                 return await self._read_message(ws, key, msg, remembered, deadline)
             except BirdError as error:
                 if error.kind != "not_found":
                     raise
-                self._channel_of.pop((ws, msg), None)
+                await self._cache.forget_channel(ws, msg)
         channels, from_cache = await self._channels_for(ws, key)
         searched = _channel_ids(channels)
         found = await self._search(ws, key, msg, self._most_used_first(ws, searched), deadline)
@@ -371,9 +434,8 @@ class BirdClient:
             raise errors[0]
         return None
 
-    def _remember(self, ws: str, msg: str, found: FoundMessage) -> None:
-        self._messages[(ws, msg)] = found
-        self._channel_of[(ws, msg)] = found.channel_id
+    async def _remember(self, ws: str, msg: str, found: FoundMessage) -> None:
+        await self._cache.put(ws, msg, found, self._time_to_keep(found))
         self._channel_hits.setdefault(ws, Counter())[found.channel_id] += 1
 
     def _most_used_first(self, ws: str, channel_ids: list[str]) -> list[str]:
@@ -381,9 +443,9 @@ class BirdClient:
         hits = self._channel_hits.get(ws, Counter())
         return sorted(channel_ids, key=lambda ch: -hits[ch])
 
-    def _expires_at(self, _key: tuple[str, str], found: FoundMessage, now: float) -> float:
+    def _time_to_keep(self, found: FoundMessage) -> float:
         # A final status will not change; an in-flight one soon will.
-        return now + (self._final_ttl if found.message.status in self._final_statuses else self._inflight_ttl)
+        return self._final_ttl if found.message.status in self._final_statuses else self._inflight_ttl
 
     # --- channels ---
 

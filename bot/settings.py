@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
+REDIS_KEY_PREFIX = re.compile(r"[\w:.{}-]{1,64}")
 
 
 def _split_channels(value: str) -> list[str]:
@@ -43,8 +45,10 @@ class Settings(BaseSettings):
     birdwatch_enrich_channels: str | None = None
     # The public base URL Bird's webhooks reach birdwatch at (they go to <it>/bird/webhooks).
     birdwatch_public_url: AnyHttpUrl | None = None
-    # Shared state for several replicas (alerts); unset, all state is in memory.
-    redis_url: str | None = None
+    # Shared state for several replicas (bot.redis_*); unset, all state stays in this process.
+    # A secret: the URL may carry a password.
+    redis_url: SecretStr | None = None
+    redis_key_prefix: str = "birdwatch:"
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -77,6 +81,27 @@ class Settings(BaseSettings):
         bad = [c for c in _split_channels(value) if not SLACK_CHANNEL_ID.fullmatch(c)]
         if bad:
             raise ValueError('must be "all" or Slack channel ids such as C0123ABCD, separated by commas')
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        try:
+            url = urlsplit(value.get_secret_value().strip())
+            usable = url.scheme in ("redis", "rediss") and bool(url.hostname) and (url.port or 6379) > 0
+        except ValueError:
+            usable = False
+        if not usable:
+            raise ValueError("must be a redis:// or rediss:// URL with a host, e.g. redis://:password@redis:6379/0")
+        return SecretStr(value.get_secret_value().strip())
+
+    @field_validator("redis_key_prefix")
+    @classmethod
+    def _prefix_shape(cls, value: str) -> str:
+        if not REDIS_KEY_PREFIX.fullmatch(value):
+            raise ValueError("must be 1 to 64 letters, digits or :._-{} characters, e.g. birdwatch:")
         return value
 
     @field_validator("log_level", mode="before")

@@ -9,7 +9,10 @@ import pytest
 
 from tests.fakes.fake_slack import FakeSlack
 
-_OUR_VARIABLES = ("SLACK_", "BIRD_", "BIRDWATCH_", "PORT", "HOST", "LOG_LEVEL")
+# The real Redis server fixtures, for every test that needs shared state.
+pytest_plugins = ["tests.redis_server"]
+
+_OUR_VARIABLES = ("SLACK_", "BIRD_", "BIRDWATCH_", "REDIS_", "PORT", "HOST", "LOG_LEVEL")
 
 
 @pytest.fixture(autouse=True)
