@@ -133,6 +133,8 @@ def build_runtime(
         slack_base_url=settings.slack_api_base_url,
         clock=clock or time.time,
         tick_seconds=alert_tick_seconds,
+        redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        redis_prefix=settings.redis_key_prefix,
     )
     if alerting is not None:
         alert_actions.register(app, alerting.engine, tasks)

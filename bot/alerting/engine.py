@@ -14,9 +14,10 @@ import contextlib
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -49,6 +50,8 @@ from .store import DEDUP_TTL, AlertStore, FailureQueue
 logger = logging.getLogger("birdwatch.alerts")
 
 BATCH_SIZE = 1000
+RETRY_SECONDS = 1.0
+T = TypeVar("T")
 TICK_SECONDS = 5.0
 # chat.update is Tier 3 (about 50 a minute per workspace): one process spaces its updates this far apart.
 UPDATE_SPACING = 1.3
@@ -102,7 +105,8 @@ class AlertEngine:
             await asyncio.sleep(0.005)
 
     async def aclose(self, timeout: float = 5.0) -> None:
-        with contextlib.suppress(TimeoutError):
+        # Whatever is left stays queued (in Redis, for another replica) or is lost with this process.
+        with contextlib.suppress(Exception):
             await asyncio.wait_for(self.drain(), timeout)
         for task in self._tasks:
             task.cancel()
@@ -111,12 +115,16 @@ class AlertEngine:
 
     async def _work(self) -> None:
         while True:
-            batch = await self.queue.take(BATCH_SIZE)
+            try:
+                batch = await self.queue.take(BATCH_SIZE)
+            except Exception:
+                logger.warning("the alert queue cannot be read; trying again", exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+                continue
             self._busy = True
             try:
                 await self.process(batch)
-            except Exception:
-                logger.exception("counting webhook failures failed", extra={"failures": len(batch)})
+                await self._until_done(self.queue.done, "acknowledging counted failures")
             finally:
                 self._busy = False
 
@@ -130,9 +138,19 @@ class AlertEngine:
 
     # --- counting ---
 
+    async def _until_done(self, step: Callable[[], Awaitable[T]], what: str) -> T:
+        """Run a step that needs the shared store until it succeeds: the failures in hand were
+        acknowledged to Bird, so giving up would lose them."""
+        while True:
+            try:
+                return await step()
+            except Exception:
+                logger.warning("alert state unavailable while %s; trying again", what, exc_info=True)
+                await asyncio.sleep(RETRY_SECONDS)
+
     async def process(self, batch: list[FailureFact]) -> None:
         now = self.clock()
-        fresh = await self._new_only(batch, now)
+        fresh = await self._until_done(lambda: self._new_only(batch, now), "dropping repeats")
         routed: dict[str, tuple[AlertRoute, list[FailureFact]]] = {}
         per_channel: dict[str, list[FailureFact]] = defaultdict(list)
         for fact in fresh:
@@ -146,10 +164,12 @@ class AlertEngine:
         for gid, (route, facts) in routed.items():
             muted = await self._muted(route.channel, facts[0].code, now)
             policy = _policy(route)
-            intents = await self.store.update(GroupState, gid, _recording(facts, policy, route.channel, now, muted))
+            recording = _recording(facts, policy, route.channel, now, muted)
+            intents = await self._until_done(partial(self.store.update, GroupState, gid, recording), "counting")
             await self._say(intents, policy)
         for channel, facts in per_channel.items():
-            await self.store.update(DigestState, channel, _day_counting(facts))
+            counting = _day_counting(facts)
+            await self._until_done(partial(self.store.update, DigestState, channel, counting), "counting the day")
 
     async def _new_only(self, batch: list[FailureFact], now: float) -> list[FailureFact]:
         keys: list[str] = []

@@ -135,7 +135,12 @@ class WebhookReceiver:
         if fact is None:
             self.counts["ignored"] += 1
             return web.json_response({"ok": True, "counted": False})
-        await self._sink.put(fact)
+        try:
+            await self._sink.put(fact)
+        except Exception:
+            # Not queued, so not acknowledged: Bird delivers it again later.
+            logger.warning("a failure could not be queued; Bird will retry it", exc_info=True)
+            return web.json_response({"error": "try again later"}, status=503)
         self.counts["failures"] += 1
         return web.json_response({"ok": True, "counted": True})
 

@@ -15,9 +15,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from catalog import Catalog
 from handlers.deps import StateStore
 
+from ..redis_connection import RedisLink
 from ..workspaces import BirdwatchConfig
 from .engine import TICK_SECONDS, AlertEngine
 from .intake import SigningKey, WebhookReceiver
+from .redis_store import RedisAlertStore, RedisFailureQueue
 from .store import AlertStore, FailureQueue, MemoryAlertStore, MemoryFailureQueue
 
 
@@ -25,6 +27,7 @@ from .store import AlertStore, FailureQueue, MemoryAlertStore, MemoryFailureQueu
 class Alerting:
     receiver: WebhookReceiver
     engine: AlertEngine
+    redis: RedisLink | None = None
 
     def start(self) -> None:
         self.engine.start()
@@ -34,6 +37,8 @@ class Alerting:
 
     async def aclose(self) -> None:
         await self.engine.aclose()
+        if self.redis is not None:
+            await self.redis.aclose()
 
 
 def signing_keys(config: BirdwatchConfig) -> list[SigningKey]:
@@ -51,8 +56,8 @@ def build_alerting(
     *,
     slack_token: str,
     slack_base_url: str | None,
-    store: AlertStore | None = None,
-    queue: FailureQueue | None = None,
+    redis_url: str | None = None,
+    redis_prefix: str = "birdwatch:",
     clock: Callable[[], float] = time.time,
     tick_seconds: float | None = TICK_SECONDS,
     update_spacing: float | None = None,
@@ -61,7 +66,10 @@ def build_alerting(
     keys = signing_keys(config)
     if config.alerts.webhook_url is None or not keys:
         return None
-    queue = queue or MemoryFailureQueue()
+    # With Redis, counts, groups, the alert of each group and the queue of failures are shared.
+    link = RedisLink(redis_url, redis_prefix) if redis_url else None
+    store: AlertStore = RedisAlertStore(link) if link else MemoryAlertStore()
+    queue: FailureQueue = RedisFailureQueue(link) if link else MemoryFailureQueue()
     slack = AsyncWebClient(
         token=slack_token,
         base_url=slack_base_url or AsyncWebClient.BASE_URL,
@@ -71,7 +79,7 @@ def build_alerting(
     engine = AlertEngine(
         config=config,
         catalog=catalog,
-        store=store or MemoryAlertStore(),
+        store=store,
         queue=queue,
         mutes=mutes,
         slack=slack,
@@ -79,4 +87,4 @@ def build_alerting(
         tick_seconds=tick_seconds,
         **({"update_spacing": update_spacing} if update_spacing is not None else {}),
     )
-    return Alerting(WebhookReceiver(config.alerts.webhook_url, keys, queue, clock=clock), engine)
+    return Alerting(WebhookReceiver(config.alerts.webhook_url, keys, queue, clock=clock), engine, link)

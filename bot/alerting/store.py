@@ -49,6 +49,10 @@ class FailureQueue(Protocol):
         """Wait for at least one failure; return up to ``max_items``."""
         ...
 
+    async def done(self) -> None:
+        """The failures last taken are counted."""
+        ...
+
     async def size(self) -> int: ...
 
 
@@ -123,6 +127,9 @@ class MemoryFailureQueue:
             await self._ready.wait()
         count = min(max_items, len(self._items))
         return [self._items.popleft() for _ in range(count)]
+
+    async def done(self) -> None:
+        """Nothing to do: a failure leaves this queue when it is taken."""
 
     async def size(self) -> int:
         return len(self._items)

@@ -17,6 +17,7 @@ from bot.alerting.intake import WEBHOOK_PATH
 from tests.fakes.fake_bird import failure_event, send_webhook, signed_webhook
 from tests.fakes.fake_slack import FakeSlack
 from tests.handlers.blocks.limits import assert_within_slack_limits
+from tests.redis_server import RedisServer
 from tests.scenario.conftest import BotFactory, BotUnderTest
 from tests.slack_requests import signed_headers
 
@@ -432,3 +433,53 @@ async def _click(bot: BotUnderTest, action: dict[str, Any]) -> int:
     }
     body = urlencode({"payload": json.dumps(payload)})
     return (await bot.post(body, signed_headers(body))).status
+
+
+# --- several replicas on Redis ----------------------------------------------------------------------
+
+
+async def test_replicas_sharing_redis_post_one_alert_per_group_and_one_digest(
+    make_bot: BotFactory, clock: FakeClock, fake_slack: FakeSlack, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    shared = {"redis_url": redis_server.url, "redis_key_prefix": redis_prefix}
+    replicas = [await make_bot(config=CONFIG, environ=ENVIRON, clock=clock, **shared) for _ in range(2)]
+    engines = []
+    for replica in replicas:
+        assert replica.runtime.alerting is not None
+        replica.runtime.alerting.engine.update_spacing = 0
+        engines.append(replica.runtime.alerting.engine)
+    for number in range(40):
+        first, second = replicas[number % 2], replicas[(number + 1) % 2]
+        event = failure_event()
+        # The load balancer sends Bird's retry of the same delivery to the other replica.
+        assert await deliver(first, clock, event, request_id=f"delivery-{number}") == 200
+        assert await deliver(second, clock, event, request_id=f"delivery-{number}") == 200
+    for replica in replicas:
+        await replica.settle()
+    assert len(alerts(fake_slack)) == 1
+    assert sum(engine.counts["counted"] for engine in engines) == 40
+    assert sum(engine.counts["duplicates"] for engine in engines) == 40
+    clock.advance(31)
+    for replica in replicas:
+        await tick(replica)
+    [update] = updates(fake_slack)
+    assert "40 since" in rendered(update)
+    clock.now = datetime(2026, 3, 3, 9, 30, tzinfo=UTC).timestamp()
+    for replica in replicas:
+        await tick(replica)
+        await tick(replica)
+    digests = [p for p in alerts(fake_slack) if "Bird failures on" in p["text"]]
+    assert len(digests) == 1
+    assert "40" in digests[0]["text"]
+
+
+async def test_a_failure_redis_cannot_take_is_refused_so_bird_retries_it(
+    make_bot: BotFactory, clock: FakeClock, own_redis_server: RedisServer, redis_prefix: str
+) -> None:
+    bot = await make_bot(
+        config=CONFIG, environ=ENVIRON, clock=clock, redis_url=own_redis_server.url, redis_key_prefix=redis_prefix
+    )
+    assert await deliver(bot, clock, failure_event()) == 200
+    own_redis_server.stop()
+    assert await deliver(bot, clock, failure_event()) == 503
+    own_redis_server.start()
