@@ -303,6 +303,13 @@ async def open_loop(name: str, url: str, deliveries: Deliveries, seconds: float,
     return Result(name, latencies, errors, elapsed)
 
 
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time the process has used (user + system): unlike rates, it does not move with the load of
+    whatever else shares the machine."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def rss_mb(pid: int | None) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -314,6 +321,17 @@ async def stats(url: str) -> dict[str, Any]:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         data: dict[str, Any] = await response.json()
         return data
+
+
+async def settled(url: str, sent: int, timeout: float = 120.0) -> dict[str, Any]:
+    """Slack's view once every alert's last refresh (30 s after the one before, sent by the engine's
+    5-second tick, updates 1.3 s apart) has arrived: its counts add up to ``sent``, or stop moving."""
+    deadline = time.monotonic() + timeout
+    while True:
+        seen = await stats(url)
+        if sum(seen["shown"].values()) >= sent or time.monotonic() > deadline:
+            return seen
+        await asyncio.sleep(2)
 
 
 async def main(million: bool) -> None:
@@ -333,14 +351,18 @@ async def main(million: bool) -> None:
         if million:
             await million_mode(target, deliveries, birdwatch.pid, stats_url)
             return
+        cpu = cpu_seconds(floor.pid)
         floor_result = await closed_loop("floor: verify + 200", floor_url, Deliveries(), SECONDS, CLIENTS)
+        floor_cpu = (cpu_seconds(floor.pid) - cpu) / floor_result.count
         rss_before = rss_mb(birdwatch.pid)
+        cpu = cpu_seconds(birdwatch.pid)
         sustained = await closed_loop("birdwatch, as fast as answered", target, deliveries, SECONDS, CLIENTS)
+        # Counting runs after the answers: wait for the queue to empty before reading the CPU clock.
+        await asyncio.sleep(5)
+        birdwatch_cpu = (cpu_seconds(birdwatch.pid) - cpu) / sustained.count
         rss_sustained = rss_mb(birdwatch.pid)
         steady = await open_loop(f"birdwatch at {RATE}/s", target, deliveries, RATE_SECONDS, RATE)
-        # Let every group's last refresh fall due (30 s apart) and the engine's tick (5 s) send it.
-        await asyncio.sleep(40)
-        seen = await stats(stats_url)
+        seen = await settled(stats_url, deliveries.sent_failures)
         rss_after = rss_mb(birdwatch.pid)
     finally:
         for process in (birdwatch, floor, slack):
@@ -358,6 +380,10 @@ async def main(million: bool) -> None:
         f"{sustained.throughput / floor_result.throughput:.0%} of the floor's {floor_result.throughput:.0f}/s"
     )
     print(f"p99 acknowledgement at {RATE}/s: {steady.percentile(99):.1f} ms")
+    print(
+        f"server CPU per webhook: birdwatch {birdwatch_cpu * 1e6:.0f} µs (intake and counting), "
+        f"floor {floor_cpu * 1e6:.0f} µs; load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     print(
         f"failures sent {deliveries.sent_failures} (plus {deliveries.sent_failures // RETRY_EVERY} retries); "
         f"counts shown in Slack's {len(seen['shown'])} alerts: {shown}"
@@ -382,8 +408,7 @@ async def million_mode(target: str, deliveries: Deliveries, pid: int | None, sta
             f"{deliveries.sent_failures:>9} failures sent, {result.throughput:.0f}/s, RSS {rss_mb(pid):.0f} MB",
             flush=True,
         )
-    await asyncio.sleep(40)
-    seen = await stats(stats_url)
+    seen = await settled(stats_url, deliveries.sent_failures)
     print(
         f"\n{deliveries.sent_failures} failures (plus {deliveries.sent_failures // RETRY_EVERY} retries) in "
         f"{time.perf_counter() - started:.0f} s, {errors} errors; RSS {rss_start:.0f} MB at start, "

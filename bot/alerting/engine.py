@@ -49,8 +49,11 @@ from .store import DEDUP_TTL, AlertStore, FailureQueue
 
 logger = logging.getLogger("birdwatch.alerts")
 
-BATCH_SIZE = 1000
+# Counting a batch holds the event loop (in memory, nothing in it awaits): small batches keep the
+# acknowledgements that share the loop quick, large ones spare a shared store round trips.
+BATCH_SIZE = 250
 RETRY_SECONDS = 1.0
+MAX_PERMALINKS = 1000
 T = TypeVar("T")
 TICK_SECONDS = 5.0
 # chat.update is Tier 3 (about 50 a minute per workspace): one process spaces its updates this far apart.
@@ -90,6 +93,7 @@ class AlertEngine:
         self._tasks: list[asyncio.Task[None]] = []
         self._last_update = 0.0
         self._update_lock = asyncio.Lock()
+        self._permalinks: dict[tuple[str, str], str] = {}  # earlier alerts' links, asked of Slack once
 
     # --- lifecycle ---
 
@@ -167,6 +171,7 @@ class AlertEngine:
             recording = _recording(facts, policy, route.channel, now, muted)
             intents = await self._until_done(partial(self.store.update, GroupState, gid, recording), "counting")
             await self._say(intents, policy)
+            await asyncio.sleep(0)  # let waiting acknowledgements through between groups
         for channel, facts in per_channel.items():
             counting = _day_counting(facts)
             await self._until_done(partial(self.store.update, DigestState, channel, counting), "counting the day")
@@ -287,7 +292,7 @@ class AlertEngine:
             quiet_minutes=policy.quiet_minutes,
             code=self.catalog.codes.get(group.code) if group.code is not None else None,
             bird_url=self._bird_url(group),
-            previous_url=await self._permalink(group.previous_alert) if group.alert is None or resolved else None,
+            previous_url=await self._permalink(group.previous_alert),
             snoozed_by=mute.by if mute else None,
             snoozed_until=mute.until if mute else None,
             resolved=resolved,
@@ -303,13 +308,20 @@ class AlertEngine:
     async def _permalink(self, alert: AlertRef | None) -> str | None:
         if alert is None:
             return None
+        if (alert.channel, alert.ts) in self._permalinks:
+            return self._permalinks[alert.channel, alert.ts]
         try:
             response = await self.slack.chat_getPermalink(channel=alert.channel, message_ts=alert.ts)
         except Exception:
             logger.warning("no permalink for the previous alert", exc_info=True)
             return None
         permalink = response.get("permalink")
-        return permalink if isinstance(permalink, str) else None
+        if not isinstance(permalink, str):
+            return None
+        if len(self._permalinks) >= MAX_PERMALINKS:
+            self._permalinks.clear()
+        self._permalinks[alert.channel, alert.ts] = permalink
+        return permalink
 
     # --- the daily digest ---
 

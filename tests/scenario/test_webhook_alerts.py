@@ -308,6 +308,11 @@ async def test_quiet_groups_resolve_and_a_new_burst_opens_a_new_alert_linking_th
     assert "previous alert" in rendered(second)
     assert "acme.slack.com/archives/C0SMSALERT/p" in rendered(second)
     assert "5 since" in rendered(second)  # a fresh count
+    clock.advance(31)
+    await fail(alert_bot, clock, 1)
+    await tick(alert_bot)
+    assert "previous alert" in rendered(updates(fake_slack)[-1])  # the link survives updates
+    assert len(fake_slack.of("chat.getPermalink")) == 1
 
 
 async def test_resolve_button_closes_the_alert_and_names_who(
