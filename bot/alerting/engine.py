@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -23,6 +23,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from catalog import Catalog
 from catalog.failure_groups import (
+    MIN_UPDATE_INTERVAL,
     AlertRef,
     DigestState,
     FailureFact,
@@ -94,6 +95,7 @@ class AlertEngine:
         self._last_update = 0.0
         self._update_lock = asyncio.Lock()
         self._permalinks: dict[tuple[str, str], str] = {}  # earlier alerts' links, asked of Slack once
+        self._last_sent: dict[str, float] = {}  # alert ts -> when this process last updated it
 
     # --- lifecycle ---
 
@@ -241,7 +243,7 @@ class AlertEngine:
                 if isinstance(intent, Open):
                     await self._open(intent.view, policy)
                 elif isinstance(intent, Refresh) and intent.view.alert is not None:
-                    await self._update(intent.view.alert, await self._render(intent.view, policy))
+                    await self._refresh(intent.view, policy)
                 elif isinstance(intent, Milestone) and intent.view.alert is not None:
                     note = milestone_message(
                         intent.view,
@@ -272,12 +274,25 @@ class AlertEngine:
         logger.info("alert opened", extra={"channel": view.slack_channel, "group": view.id, "failures": view.total})
         await self.store.update(GroupState, view.id, _posted(ref, view.total, policy))
 
+    async def _refresh(self, view: GroupState, policy: Policy) -> None:
+        """Update the alert in place, unless this process updated it less than 30 s ago (a refresh
+        decided on time can reach Slack late, behind other updates): then leave it to the next tick."""
+        assert view.alert is not None
+        last = self._last_sent.get(view.alert.ts)
+        if last is not None and self.clock() - last < MIN_UPDATE_INTERVAL:
+            await self.store.update(GroupState, view.id, _still_to_show(view.alert.ts))
+            return
+        await self._update(view.alert, await self._render(view, policy))
+
     async def _update(self, alert: AlertRef, payload: dict[str, Any]) -> None:
         async with self._update_lock:
             wait = self._last_update + self.update_spacing - time.monotonic()
             if wait > 0:
                 await asyncio.sleep(wait)
             self._last_update = time.monotonic()
+        if len(self._last_sent) >= MAX_PERMALINKS:
+            self._last_sent.clear()
+        self._last_sent[alert.ts] = self.clock()
         await self.slack.chat_update(channel=alert.channel, ts=alert.ts, **payload)
 
     async def _render(self, group: GroupState, policy: Policy, *, resolved: bool = False) -> dict[str, Any]:
@@ -389,6 +404,15 @@ def _posted(ref: AlertRef, shown_total: int, policy: Policy) -> GroupChange:
     return change
 
 
+def _still_to_show(ts: str) -> GroupChange:
+    def change(state: GroupState | None) -> tuple[GroupState | None, list[Intent]]:
+        if state is not None and state.alert is not None and state.alert.ts == ts:
+            state.shown_total = -1  # counts moved on since the alert was last updated
+        return state, []
+
+    return change
+
+
 def _opening_failed(state: GroupState | None) -> tuple[GroupState | None, list[Intent]]:
     if state is not None:
         opening_failed(state)
@@ -396,11 +420,12 @@ def _opening_failed(state: GroupState | None) -> tuple[GroupState | None, list[I
 
 
 def _day_counting(facts: list[FailureFact]) -> Callable[[DigestState | None], tuple[DigestState | None, None]]:
+    counts = Counter((int(fact.at // 86400), mute_key(fact.code), fact.bird_channel) for fact in facts)
+
     def change(state: DigestState | None) -> tuple[DigestState | None, None]:
         state = state or DigestState()
-        for fact in facts:
-            day = datetime.fromtimestamp(fact.at, UTC).date().isoformat()
-            state.add(day, mute_key(fact.code), fact.bird_channel)
+        for (day, code, bird_channel), count in counts.items():
+            state.add(datetime.fromtimestamp(day * 86400, UTC).date().isoformat(), code, bird_channel, count)
         return state, None
 
     return change

@@ -330,6 +330,23 @@ async def test_resolve_button_closes_the_alert_and_names_who(
     assert len(alerts(fake_slack)) == 2
 
 
+async def test_explain_shows_the_full_entry_to_the_clicker_and_open_in_bird_is_only_acknowledged(
+    alert_bot: BotUnderTest, clock: FakeClock, fake_slack: FakeSlack
+) -> None:
+    await fail(alert_bot, clock, 5)
+    [alert] = alerts(fake_slack)
+    explain = _control(alert, "explain_more")
+    assert await _click(alert_bot, {"action_id": "explain_more", "type": "button", "value": explain["value"]}) == 200
+    opened = {"action_id": "alert_open_in_bird", "type": "button", "url": _control(alert, "alert_open_in_bird")["url"]}
+    assert await _click(alert_bot, opened) == 200
+    await alert_bot.settle()
+    [answer] = fake_slack.of("response_url")
+    assert answer["response_type"] == "ephemeral"
+    assert "15005" in json.dumps(answer["blocks"])
+    assert len(fake_slack.of("chat.postMessage")) == 1
+    assert updates(fake_slack) == []
+
+
 async def test_snooze_silences_the_code_in_the_channel_and_shares_thread_enrichment_mutes(
     alert_bot: BotUnderTest, clock: FakeClock, fake_slack: FakeSlack
 ) -> None:
