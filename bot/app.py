@@ -24,6 +24,7 @@ from handlers.thread_explanations import ThreadExplanations
 from .alerting.engine import TICK_SECONDS
 from .alerting.service import Alerting, build_alerting
 from .bird import BirdClient, RequestBudget
+from .metrics import MeteredWebClient, Metrics
 from .settings import Settings
 from .slack_poster import ChannelPoster
 from .state import MemoryStateStore
@@ -41,6 +42,7 @@ class Runtime:
     bird: BirdClient
     poster: ChannelPoster
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
+    metrics: Metrics
     alerting: Alerting | None = None  # Bird's webhooks as Slack alerts, when configured
 
     async def start(self) -> None:
@@ -87,7 +89,9 @@ def build_runtime(
     config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
-    client = AsyncWebClient(
+    metrics = Metrics()
+    client = MeteredWebClient(
+        metrics=metrics,
         token=settings.slack_bot_token.get_secret_value(),
         base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL,
     )
@@ -103,10 +107,12 @@ def build_runtime(
         base_url=str(settings.bird_api_url),
         budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
         final_statuses=explainer.catalog.final_statuses,
+        on_request=metrics.bird_request,
     )
     # One clock for mutes and alerts, so a snooze set by an alert ends when the alert engine thinks it does.
     store = MemoryStateStore() if clock is None else MemoryStateStore(clock=clock)
-    poster = ChannelPoster(client)
+    poster = ChannelPoster(client, on_abandon=metrics.reply_abandoned)
+    metrics.track_queue_depth(poster.depth)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
 
@@ -145,5 +151,6 @@ def build_runtime(
         bird=bird,
         poster=poster,
         signing_secret=settings.slack_signing_secret,
+        metrics=metrics,
         alerting=alerting,
     )

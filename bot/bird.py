@@ -282,6 +282,7 @@ class BirdClient:
         rng: Callable[[], float] = random.random,
         clock: Clock = time.monotonic,
         max_connections: int = MAX_CONNECTIONS,
+        on_request: Callable[[int | str, float], object] | None = None,
     ) -> None:
         if total_timeout <= 0 or min(max_attempts, search_concurrency, max_connections) < 1:
             raise ValueError("total_timeout must be positive; max_attempts, search_concurrency, max_connections >= 1")
@@ -300,6 +301,7 @@ class BirdClient:
         self._search_concurrency = search_concurrency
         self._sleep = sleep
         self._rng = rng
+        self._on_request = on_request  # (HTTP status or error name, seconds) of every request sent
         # Requests queue here rather than in httpx's pool, whose queue costs O(waiters x connections) CPU per
         # change and starves the event loop under load (encode/httpx#3215).
         self._connection_slots = asyncio.Semaphore(max_connections)
@@ -516,21 +518,26 @@ class BirdClient:
         try:
             response = await self._http.get(self._base_url + path, params=params, headers=_request_headers(key))
         except httpx.TimeoutException as exc:
-            _log_request(path, type(exc).__name__, attempt, started)
+            self._log_request(path, type(exc).__name__, attempt, started)
             raise _Retryable(BirdError("timeout", detail=type(exc).__name__)) from None
         except httpx.RequestError as exc:
-            _log_request(path, type(exc).__name__, attempt, started)
+            self._log_request(path, type(exc).__name__, attempt, started)
             raise _Retryable(BirdError("unavailable", detail=type(exc).__name__)) from None
         except asyncio.CancelledError:
-            _log_request(path, "cancelled", attempt, started)  # the time budget ran out, or a search ended
+            self._log_request(path, "cancelled", attempt, started)  # the time budget ran out, or a search ended
             raise
-        _log_request(path, response.status_code, attempt, started)
+        self._log_request(path, response.status_code, attempt, started)
         if response.is_success:
             return response
         error = _error_for(response, key)
         if response.status_code == 429 or response.status_code >= 500:
             raise _Retryable(error, _retry_after(response))
         raise error
+
+    def _log_request(self, path: str, outcome: int | str, attempt: int, started: float) -> None:
+        seconds = _log_request(path, outcome, attempt, started)
+        if self._on_request is not None:
+            self._on_request(outcome, seconds)
 
     def _backoff(self, attempt: int) -> float:
         # Full jitter spreads retries of many callers instead of having them retry in step.
@@ -646,8 +653,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
 
 
-def _log_request(path: str, outcome: int | str, attempt: int, started: float) -> None:
-    elapsed_ms = round((time.perf_counter() - started) * 1000)
+def _log_request(path: str, outcome: int | str, attempt: int, started: float) -> float:
+    """Log one request to Bird; returns its duration in seconds."""
+    seconds = time.perf_counter() - started
+    elapsed_ms = round(seconds * 1000)
     fields = {"http_method": "GET", "http_path": path, "http_status": outcome, "attempt": attempt}
     logger.info(
         "GET %s -> %s (attempt %d, %d ms)",
@@ -657,3 +666,4 @@ def _log_request(path: str, outcome: int | str, attempt: int, started: float) ->
         elapsed_ms,
         extra=fields | {"elapsed_ms": elapsed_ms},
     )
+    return seconds

@@ -118,6 +118,7 @@ async def serve(settings: Settings, *, stop: asyncio.Event | None = None) -> Non
     socket_handler = None
     if settings.slack_app_token is not None:
         socket_handler = LoggingSocketModeHandler(runtime.app, settings.slack_app_token.get_secret_value())
+        socket_handler.metrics = runtime.metrics
         await socket_handler.connect_async()  # type: ignore[no-untyped-call]
     mode = "socket" if socket_handler else "http"
     logger.info("birdwatch is serving", extra={"mode": mode, "port": settings.port})

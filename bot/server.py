@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
@@ -20,18 +21,24 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 from .alerting.intake import WEBHOOK_PATH
 from .app import Runtime
 from .logs import describe_slack_request
+from .metrics import CONTENT_TYPE, Metrics, RequestKind, request_kind
 
 logger = logging.getLogger("birdwatch.http")
 SLACK_PATH = "/slack/events"
 HEALTH_PATH = "/healthz"
+METRICS_PATH = "/metrics"
 SLACK_KIND = web.RequestKey("slack_kind", str)
+METRIC_KIND = web.RequestKey("metric_kind", str)  # a RequestKind; set by the routes that count
+METRICS = web.AppKey("metrics", Metrics)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Application:
     web_app = web.Application(middlewares=[_log_requests], client_max_size=1024**2)
+    web_app[METRICS] = runtime.metrics
     web_app.router.add_get(HEALTH_PATH, _health)
+    web_app.router.add_get(METRICS_PATH, _metrics)
     if serve_slack:
         verifier = SignatureVerifier(runtime.signing_secret.get_secret_value())
         web_app.router.add_post(SLACK_PATH, _slack_handler(runtime.app, verifier))
@@ -53,8 +60,14 @@ async def _health(_: web.Request) -> web.Response:
     return web.json_response({"ok": True})
 
 
+async def _metrics(request: web.Request) -> web.Response:
+    body = request.app[METRICS].render()
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
+
+
 def _slack_handler(app: AsyncApp, verifier: SignatureVerifier) -> Handler:
     async def handle(request: web.Request) -> web.StreamResponse:
+        request[METRIC_KIND] = "other"  # until the body says what it is
         raw_body = await request.text()  # read first: a body too large keeps its 413
         timestamp = request.headers.get("X-Slack-Request-Timestamp", "")
         if not (timestamp.isascii() and timestamp.isdigit()):
@@ -63,11 +76,12 @@ def _slack_handler(app: AsyncApp, verifier: SignatureVerifier) -> Handler:
         if bolt_request is None:
             # Bolt would answer 500 to what it cannot read, and Slack would redeliver it; what Slack
             # signed is acknowledged, anything else is refused as Bolt would refuse it.
-            request[SLACK_KIND] = "unreadable"
+            request[SLACK_KIND] = request[METRIC_KIND] = "unreadable"
             if not verifier.is_valid_request(raw_body, request.headers):
                 return web.json_response({"error": "invalid request"}, status=401)
             logger.warning("acknowledged a Slack request that cannot be read")
             return web.Response(status=200)
+        request[METRIC_KIND] = request_kind(bolt_request.body)
         bolt_response = await app.async_dispatch(bolt_request)
         if bolt_response.status == 404 and bolt_request.body.get("type") == "event_callback":
             # A signed event no listener takes (Bolt checked the signature first): acknowledge it,
@@ -102,13 +116,17 @@ async def _log_requests(request: web.Request, handler: Handler) -> web.StreamRes
         status = exc.status
         raise
     finally:
+        seconds = time.perf_counter() - started
+        kind = request.get(METRIC_KIND)
+        if kind is not None:
+            request.app[METRICS].request(cast(RequestKind, kind), status, seconds)
         logger.info(
             "request",
             extra={
                 "method": request.method,
                 "path": request.path,
                 "status": status,
-                "ms": round((time.perf_counter() - started) * 1000, 2),
+                "ms": round(seconds * 1000, 2),
                 "slack": request.get(SLACK_KIND),
                 "retry": request.headers.get("X-Slack-Retry-Num"),
             },
@@ -118,10 +136,14 @@ async def _log_requests(request: web.Request, handler: Handler) -> web.StreamRes
 class LoggingSocketModeHandler(AsyncSocketModeHandler):
     """Bolt's Socket Mode handler, writing the same one line per request as the HTTP server."""
 
+    metrics: Metrics | None = None
+
     async def handle(self, client: SocketModeClient, req: SocketModeRequest) -> None:  # type: ignore[override]
         started = time.perf_counter()
         bolt_response = await run_async_bolt_app(self.app, req)
         await send_async_response(client, req, bolt_response, time.time())
+        if self.metrics is not None:
+            self.metrics.request(request_kind(req.payload), bolt_response.status, time.perf_counter() - started)
         logger.info(
             "request",
             extra={

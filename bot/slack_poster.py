@@ -48,8 +48,10 @@ class ChannelPoster:
         sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
         logger: logging.Logger | None = None,
+        on_abandon: Callable[[str], object] | None = None,
     ) -> None:
         self._client = client
+        self._on_abandon = on_abandon
         self._min_interval = min_interval
         self._max_attempts = max(max_attempts, 1)
         self._max_queue = max_queue
@@ -156,7 +158,13 @@ class ChannelPoster:
             if channel not in self._workers:
                 del self._last_post[channel]
 
+    def depth(self) -> int:
+        """Replies accepted and not yet posted (or given up), in every channel."""
+        return sum(len(queue) for queue in self._queues.values())
+
     def _abandon(self, kwargs: Mapping[str, Any], reason: str, error: BaseException | None = None) -> None:
+        if self._on_abandon is not None:
+            self._on_abandon(reason)
         unexpected = error is not None and not isinstance(error, SlackApiError)
         self._logger.warning(
             "reply abandoned: channel=%s thread_ts=%s reason=%s",

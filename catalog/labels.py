@@ -22,5 +22,6 @@ STAGE_LABELS = {
 CONFIDENCE_LABELS = {
     Confidence.BIRD: "documented by Bird",
     Confidence.PLATFORM: "documented by the platform",
+    Confidence.STANDARD: "documented by a published standard (RFC, ITU-T)",
     Confidence.INDUSTRY: "typical industry meaning, not confirmed by Bird",
 }

@@ -50,8 +50,10 @@ _TOKEN = re.compile(r"[a-z0-9]+")
 # ASCII digits only: str.isdigit() and \d accept "¹²³", "١٥٠١١" and "１５０１１", which int() rejects or misreads.
 _DIGITS = re.compile(r"[0-9]+")
 _FAMILY = re.compile(r"^([0-9]{2}) ?(?:x{3}|\*{1,3}|\.{3})$", re.IGNORECASE)
-_SOURCE_AND_CODE = re.compile(r"^([a-z][\w.-]*?)\s*[\s:/#]\s*([0-9]+(?:-[0-9]+)?)$", re.IGNORECASE)
-_CODE_AND_SOURCE = re.compile(r"^([0-9]+(?:-[0-9]+)?)\s+([a-z][\w.-]*)$", re.IGNORECASE)
+# Platform codes: "131047", Messenger's "100-2018001", SMTP enhanced status codes "5.1.1".
+_PLATFORM_CODE = r"[0-9]+(?:-[0-9]+|(?:\.[0-9]+){2})?"
+_SOURCE_AND_CODE = re.compile(rf"^([a-z][\w.-]*?)\s*[\s:/#]\s*({_PLATFORM_CODE})$", re.IGNORECASE)
+_CODE_AND_SOURCE = re.compile(rf"^({_PLATFORM_CODE})\s+([a-z][\w.-]*)$", re.IGNORECASE)
 _JSON_FIELDS = {
     "status": re.compile(r'"status"\s*:\s*"([^"]{1,64})"'),
     "reason": re.compile(r'"reason"\s*:\s*"((?:[^"\\]|\\.){0,2000})"'),

@@ -46,7 +46,7 @@ from handlers.blocks.alert_builder import AlertView, alert_message, digest_messa
 from handlers.deps import StateStore
 
 from ..workspaces import AlertRoute, BirdwatchConfig
-from .store import DEDUP_TTL, AlertStore, FailureQueue
+from .store import DEDUP_TTL, REQUEST_KEY, AlertStore, FailureQueue
 
 logger = logging.getLogger("birdwatch.alerts")
 
@@ -184,7 +184,7 @@ class AlertEngine:
         for fact in batch:
             start = len(keys)
             if fact.request_id:
-                keys.append(f"request:{fact.request_id}")
+                keys.append(REQUEST_KEY + fact.request_id)
             if fact.message_id:
                 keys.append(f"message:{fact.message_id}:{fact.status}")
             spans.append((start, len(keys)))

@@ -22,6 +22,7 @@ Change = Callable[[Doc | None], tuple[Doc | None, Result]]
 
 # Bird retries an unacknowledged delivery for 8 hours; remember what was counted a little longer.
 DEDUP_TTL = 9 * 3600.0
+REQUEST_KEY = "request:"  # the prefix of keys made from Bird's request ids
 
 
 class AlertStore(Protocol):
@@ -83,15 +84,46 @@ class DedupWindow:
         return sum(len(seen) for seen in self._generations.values())
 
 
+class RecentKeys:
+    """The last ``max_keys`` keys seen, whatever their age."""
+
+    def __init__(self, max_keys: int) -> None:
+        self._order: deque[int] = deque()
+        self._seen: set[int] = set()
+        self._max_keys = max_keys
+
+    def first_seen(self, key: str) -> bool:
+        digest = hash(key)
+        if digest in self._seen:
+            return False
+        self._seen.add(digest)
+        self._order.append(digest)
+        if len(self._order) > self._max_keys:
+            self._seen.discard(self._order.popleft())
+        return True
+
+
+RECENT_REQUEST_IDS = 100_000
+
+
 class MemoryAlertStore:
-    """One process's alert state; a restart loses it (see the README)."""
+    """One process's alert state; a restart loses it (see the README).
+
+    A failure's (message id, status) is remembered for the whole ``ttl``; request ids, which only add
+    something for deliveries without a message id, for the last RECENT_REQUEST_IDS deliveries: so a
+    million failures cost one key each, not two.
+    """
 
     def __init__(self) -> None:
         self._dedup = DedupWindow()
+        self._requests = RecentKeys(RECENT_REQUEST_IDS)
         self._docs: dict[tuple[str, str], GroupState | DigestState] = {}
 
     async def first_seen(self, keys: Sequence[str], ttl: float, now: float) -> list[bool]:
-        return [self._dedup.first_seen(key, ttl, now) for key in keys]
+        return [
+            self._requests.first_seen(key) if key.startswith(REQUEST_KEY) else self._dedup.first_seen(key, ttl, now)
+            for key in keys
+        ]
 
     async def update(self, kind: type[Doc], key: str, change: Change[Doc, Result]) -> Result:
         current = self._docs.get((kind.KIND, key))

@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 
 from bot.alerting.redis_store import RedisAlertStore, RedisFailureQueue
-from bot.alerting.store import AlertStore, DedupWindow, MemoryAlertStore, MemoryFailureQueue
+from bot.alerting.store import AlertStore, DedupWindow, MemoryAlertStore, MemoryFailureQueue, RecentKeys
 from bot.redis_connection import RedisLink
 from catalog.failure_groups import DigestState, FailureFact, GroupState
 from tests.redis_server import RedisServer
@@ -74,6 +74,13 @@ def test_the_dedup_window_forgets_after_its_time_to_live() -> None:
     assert not window.first_seen("k", 7200, 7199)
     assert window.first_seen("k", 7200, 3 * 3600 + 1)
     assert len(window) == 1
+
+
+def test_recent_request_ids_are_bounded_by_count() -> None:
+    recent = RecentKeys(3)
+    assert [recent.first_seen(k) for k in ("a", "b", "a", "c", "d")] == [True, True, False, True, True]
+    assert recent.first_seen("a")  # pushed out by c and d
+    assert not recent.first_seen("d")
 
 
 async def test_the_memory_queue_hands_out_batches_in_order() -> None:

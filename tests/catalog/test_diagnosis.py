@@ -352,8 +352,8 @@ def test_source_code_differing_from_the_reasons_code_is_not_guessed(catalog: Cat
 
 
 def test_a_known_source_without_a_table_keeps_the_reasons_code_unresolved(catalog: Catalog) -> None:
-    diagnosis = diagnose(catalog, source="email-messagebird", reason="details: x; reason: y; code: 1")
+    diagnosis = diagnose(catalog, source="touchpoint", reason="details: x; reason: y; code: 1")
     assert diagnosis.platform_code_raw == "1"
     assert diagnosis.table is None
     assert diagnosis.platform_code is None
-    assert diagnosis.unknown_parts == ["email-messagebird code 1"]
+    assert diagnosis.unknown_parts == ["touchpoint code 1"]

@@ -39,7 +39,7 @@ def test_export_holds_every_entry_keyed_as_looked_up(catalog: Catalog, exported:
     assert set(exported["platform_codes"]) == set(catalog.tables)
     exported_pairs = {(table, code) for table, codes in exported["platform_codes"].items() for code in codes}
     assert exported_pairs == set(catalog.platform_codes)
-    assert len(exported_pairs) == 117
+    assert len(exported_pairs) == 207
 
 
 def test_exported_entries_carry_their_content(exported: dict[str, Any]) -> None:

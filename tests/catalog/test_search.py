@@ -301,10 +301,10 @@ def test_known_source_with_unknown_platform_code(explainer: Explainer) -> None:
 
 
 def test_source_without_a_code_table(explainer: Explainer) -> None:
-    answer = explainer.explain("email-messagebird 5")
+    answer = explainer.explain("touchpoint 5")
     assert isinstance(answer, NotFoundAnswer)
     assert answer.source is not None
-    assert answer.source.name == "email-messagebird"
+    assert answer.source.name == "touchpoint"
     assert "no code table" in answer.message
 
 
