@@ -16,6 +16,9 @@ COPY --from=build /wheels /wheels
 RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER 10001
 EXPOSE 3000
+# On `docker stop` birdwatch refuses new work and finishes what is in flight within
+# SHUTDOWN_GRACE_SECONDS (8 s), inside Docker's default 10 s before SIGKILL.
+STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
   CMD ["python", "-c", "import os, urllib.request; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\", \"3000\")}/healthz', timeout=2)"]
 CMD ["birdwatch", "serve"]

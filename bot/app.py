@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -26,10 +28,17 @@ from .alerting.service import Alerting, build_alerting
 from .bird import BirdClient, RequestBudget
 from .metrics import MeteredWebClient, Metrics
 from .settings import Settings
-from .slack_poster import ChannelPoster
+from .slack_auth import SlackIdentity, failure_reason, note_event_authorizations
+from .slack_poster import ChannelPoster, ResponseUrlSender, checked_respond
 from .state import MemoryStateStore
 from .tasks import BackgroundTasks
 from .workspaces import BirdwatchConfig, load_config
+
+logger = logging.getLogger("birdwatch")
+
+ReadinessCheck = Callable[[], Awaitable[bool]]
+READINESS_TIMEOUT = 2.0
+SHUTDOWN_GRACE = 8.0  # Docker sends SIGKILL 10 s after SIGTERM by default
 
 
 @dataclass
@@ -43,6 +52,9 @@ class Runtime:
     poster: ChannelPoster
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
     metrics: Metrics
+    identity: SlackIdentity
+    readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
+    stopping: bool = False  # set on SIGTERM: new work is refused, work in flight finishes
     alerting: Alerting | None = None  # Bird's webhooks as Slack alerts, when configured
 
     async def start(self) -> None:
@@ -52,6 +64,30 @@ class Runtime:
             self.app.client.session = aiohttp.ClientSession()
         if self.alerting is not None:
             self.alerting.start()
+
+    def add_readiness_check(self, name: str, check: ReadinessCheck) -> None:
+        """Make ``/readyz`` depend on ``check`` too (true when ready), reported under ``name``."""
+        self.readiness_checks[name] = check
+
+    async def readiness(self) -> dict[str, bool]:
+        """Each named check's result; a check that fails or takes too long counts as not ready."""
+        results: dict[str, bool] = {}
+        for name, check in list(self.readiness_checks.items()):
+            try:
+                results[name] = bool(await asyncio.wait_for(check(), READINESS_TIMEOUT))
+            except Exception as error:  # one line: probes come every few seconds
+                logger.warning("readiness check failed", extra={"check": name, "reason": failure_reason(error)})
+                results[name] = False
+        return results
+
+    async def shutdown(self, grace: float = SHUTDOWN_GRACE) -> None:
+        """Stop taking work, then give lookups in flight and queued replies one shared ``grace``
+        budget; whatever is left then is abandoned, and logged with its reason."""
+        self.stopping = True
+        deadline = asyncio.get_running_loop().time() + grace
+        await self.tasks.aclose(timeout=grace, reason=f"shutdown grace of {grace:g}s ran out")
+        remaining = max(deadline - asyncio.get_running_loop().time(), 0.0)
+        await self.poster.aclose(timeout=remaining)
 
     async def drain(self) -> None:
         """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
@@ -65,6 +101,7 @@ class Runtime:
             await self.alerting.aclose()
         await self.tasks.aclose()
         await self.poster.aclose()
+        await self.identity.aclose()
         await self.bird.aclose()
         if self.app.client.session is not None:
             await self.app.client.session.close()
@@ -90,18 +127,21 @@ def build_runtime(
     explainer = Explainer(catalog or default_catalog())
     tasks = BackgroundTasks()
     metrics = Metrics()
-    client = MeteredWebClient(
-        metrics=metrics,
-        token=settings.slack_bot_token.get_secret_value(),
-        base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL,
-    )
+    # The client gets its token only after Bolt is built: a client with a token makes Bolt use its
+    # own authorization, which fails every request while auth.test does (see bot.slack_auth).
+    client = MeteredWebClient(metrics=metrics, base_url=settings.slack_api_base_url or AsyncWebClient.BASE_URL)
+    identity = SlackIdentity(client)
     app = AsyncApp(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        before_authorize=note_event_authorizations,
+        authorize=identity.bolt_authorize(),
         # Listeners finish before the HTTP response goes out, so an instant answer rides on the
         # ack itself; anything slow is handed to BackgroundTasks instead of holding the request.
         process_before_response=True,
     )
+    client.token = settings.slack_bot_token.get_secret_value()
+    app.use(checked_respond(ResponseUrlSender(session=lambda: client.session)))
     rate = settings.bird_requests_per_second
     bird = bird or BirdClient(
         base_url=str(settings.bird_api_url),
@@ -152,5 +192,6 @@ def build_runtime(
         poster=poster,
         signing_secret=settings.slack_signing_secret,
         metrics=metrics,
+        identity=identity,
         alerting=alerting,
     )

@@ -6,11 +6,17 @@ import json
 import logging
 import re
 import sys
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 _SECRET = re.compile(r"\b(xox[abposre]-|xapp-)[A-Za-z0-9-]+|(AccessKey\s+)\S+", re.IGNORECASE)
 _RESERVED = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+_DIGITS = re.compile(r"\d+")
+LIBRARY_LOGGERS = ("slack_sdk", "slack_bolt", "aiohttp", "asyncio")
+REPEAT_INTERVAL = 60.0
+MAX_LIBRARY_MESSAGE = 300
 
 
 def mask_secrets(text: str) -> str:
@@ -31,14 +37,56 @@ class JsonFormatter(logging.Formatter):
         return mask_secrets(json.dumps(entry, default=str, ensure_ascii=False))
 
 
+class QuietLibraries(logging.Filter):
+    """Library records (slack_sdk, slack_bolt, aiohttp) as short lines: a traceback becomes its
+    last line, and the same message again within ``interval`` seconds is dropped. slack_sdk's
+    Socket Mode client otherwise logs a multi-kilobyte traceback every few seconds while Slack
+    is out of reach. DEBUG level keeps everything, for whoever asked for it."""
+
+    def __init__(
+        self,
+        prefixes: tuple[str, ...] = LIBRARY_LOGGERS,
+        *,
+        interval: float = REPEAT_INTERVAL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        super().__init__()
+        self._prefixes = prefixes
+        self._interval = interval
+        self._clock = clock
+        self._last_seen: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not record.name.startswith(self._prefixes) or logging.getLogger().level <= logging.DEBUG:
+            return True
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            record.error_type = f"{type(error).__name__}: {str(error)[:200]}"
+            record.exc_info = None
+            record.exc_text = None
+        message = record.getMessage()
+        if len(message) > MAX_LIBRARY_MESSAGE:
+            record.msg, record.args = message[:MAX_LIBRARY_MESSAGE] + "…", None
+        key = (record.name, _DIGITS.sub("#", message[:MAX_LIBRARY_MESSAGE]))
+        now = self._clock()
+        last = self._last_seen.get(key)
+        if last is not None and now - last < self._interval:
+            return False
+        if len(self._last_seen) > 1_000:
+            self._last_seen.clear()
+        self._last_seen[key] = now
+        return True
+
+
 def configure_logging(level: str) -> None:
     handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
+    handler.addFilter(QuietLibraries())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
     # Bolt and slack_sdk log request details at DEBUG; keep them at WARNING unless asked.
-    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access"):
+    for noisy in ("slack_bolt", "slack_sdk", "aiohttp.access", "aiohttp.client", "aiohttp.internal"):
         logging.getLogger(noisy).setLevel(level if level == "DEBUG" else "WARNING")
 
 

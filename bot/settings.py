@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     bird_api_url: AnyHttpUrl = AnyHttpUrl("https://api.bird.com")
     # Bird allows 50 GET/s per workspace, shared with the customer's own traffic: stay far below.
     bird_requests_per_second: float = Field(default=5.0, gt=0, le=40)
+    # SIGTERM to exit: lookups in flight and queued replies share this budget. Docker sends
+    # SIGKILL 10 s after SIGTERM by default, so keep it below that.
+    shutdown_grace_seconds: float = Field(default=8.0, gt=0, le=60)
     birdwatch_config: Path | None = None
     # Where alerts are enriched without a config file: "all", or Slack channel ids separated by commas.
     birdwatch_enrich_channels: str | None = None

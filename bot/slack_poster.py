@@ -1,4 +1,5 @@
-"""Post replies through one queue per channel, at the pace Slack accepts.
+"""Post replies to Slack dependably: channel posts through one queue per channel, at the pace
+Slack accepts, and ``response_url`` posts checked and retried (``ResponseUrlSender``).
 
 chat.postMessage allows about one message per second per channel and answers 429 with
 ``Retry-After`` beyond that. ``ChannelPoster.post`` only enqueues, so a listener never
@@ -17,12 +18,17 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import aiohttp
+from slack_bolt.context.async_context import AsyncBoltContext
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook import WebhookResponse
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 MAX_RETRY_AFTER = 60.0
 DEFAULT_RETRY_AFTER = 1.0
@@ -208,3 +214,134 @@ def _retry_after(headers: object) -> float:
 
 def _backoff(attempt: int) -> float:
     return min(BACKOFF_BASE * 2.0 ** (attempt - 1), BACKOFF_MAX)
+
+
+# --- response_url ---------------------------------------------------------------------------------
+
+RESPONSE_URL_ATTEMPTS = 4
+RESPONSE_URL_BUDGET = 20.0  # seconds from the first attempt; a response_url lives 30 minutes
+RESPONSE_URL_TIMEOUT = 10
+RESPONSE_URL_BACKOFF = 0.5
+
+
+class ResponseUrlSender:
+    """Posts to a ``response_url`` and checks the answer: 5xx, 429 (``Retry-After``) and connection
+    errors are retried with backoff within ``budget`` seconds; a final failure is logged at WARNING
+    with its reason (never the message's text) and returned, not raised."""
+
+    def __init__(
+        self,
+        *,
+        session: Callable[[], aiohttp.ClientSession | None] = lambda: None,
+        max_attempts: int = RESPONSE_URL_ATTEMPTS,
+        budget: float = RESPONSE_URL_BUDGET,
+        backoff_base: float = RESPONSE_URL_BACKOFF,
+        sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        self._session = session
+        self._max_attempts = max(max_attempts, 1)
+        self._budget = budget
+        self._backoff_base = backoff_base
+        self._sleep = sleep
+        self._clock = clock
+        self._logger = logger or _LOG
+
+    async def send(self, url: str, message: dict[str, Any]) -> WebhookResponse:
+        started = self._clock()
+        client = AsyncWebhookClient(url, timeout=RESPONSE_URL_TIMEOUT, session=self._session(), retry_handlers=[])
+        for attempt in range(1, self._max_attempts + 1):
+            response: WebhookResponse | None = None
+            try:
+                response = await client.send_dict(message)
+            except (aiohttp.ClientError, OSError, TimeoutError) as error:
+                delay: float | None = self._backoff(attempt)
+                reason = type(error).__name__
+            else:
+                if response.status_code == 200:
+                    return response
+                delay, reason = self._retry_delay(response, attempt)
+            out_of_budget = delay is not None and self._clock() - started + delay > self._budget
+            if delay is None or attempt == self._max_attempts or out_of_budget:
+                tried = f"{attempt} attempt" + ("s" if attempt > 1 else "")
+                self._logger.warning("response_url post failed: reason=%s after %s", reason, tried)
+                return response or WebhookResponse(url=url, status_code=0, body=reason, headers={})
+            self._logger.info("response_url retry in %.1fs: reason=%s attempt=%d", delay, reason, attempt)
+            await self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover - the loop always returns
+
+    def _backoff(self, attempt: int) -> float:
+        return min(self._backoff_base * 2.0 ** (attempt - 1), BACKOFF_MAX)
+
+    def _retry_delay(self, response: WebhookResponse, attempt: int) -> tuple[float | None, str]:
+        body = (response.body or "").strip()[:100]
+        reason = f"HTTP {response.status_code}" + (f" {body}" if body else "")
+        if response.status_code == 429:
+            return _retry_after(response.headers), reason
+        if response.status_code >= 500:
+            return self._backoff(attempt), reason
+        return None, reason  # expired or used URL, invalid blocks: the same every time
+
+
+class CheckedRespond(AsyncRespond):
+    """Bolt's ``respond`` with every post checked and retried by a ``ResponseUrlSender``."""
+
+    def __init__(self, *, response_url: str, sender: ResponseUrlSender) -> None:
+        super().__init__(response_url=response_url)
+        self._sender = sender
+
+    async def __call__(
+        self,
+        text: str | dict[str, Any] = "",
+        blocks: Sequence[Any] | None = None,
+        attachments: Sequence[Any] | None = None,
+        response_type: str | None = None,
+        replace_original: bool | None = None,
+        delete_original: bool | None = None,
+        unfurl_links: bool | None = None,
+        unfurl_media: bool | None = None,
+        thread_ts: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> WebhookResponse:
+        if isinstance(text, dict):
+            return await self._sender.send(self.response_url or "", _message(**text))
+        message = _message(
+            text=text,
+            blocks=blocks,
+            attachments=attachments,
+            response_type=response_type,
+            replace_original=replace_original,
+            delete_original=delete_original,
+            unfurl_links=unfurl_links,
+            unfurl_media=unfurl_media,
+            thread_ts=thread_ts,
+            metadata=metadata,
+        )
+        return await self._sender.send(self.response_url or "", message)
+
+
+def _message(
+    text: str = "", blocks: Sequence[Any] | None = None, attachments: Sequence[Any] | None = None, **options: Any
+) -> dict[str, Any]:
+    """The JSON body of a response_url post, as Bolt's ``respond`` builds it."""
+    message: dict[str, Any] = {"text": text}
+    if blocks:
+        message["blocks"] = [b if isinstance(b, dict) else b.to_dict() for b in blocks]
+    if attachments:
+        message["attachments"] = [a if isinstance(a, dict) else a.to_dict() for a in attachments]
+    message.update({key: value for key, value in options.items() if value is not None})
+    return message
+
+
+def checked_respond(sender: ResponseUrlSender) -> Callable[..., Awaitable[BoltResponse | None]]:
+    """A Bolt middleware giving every listener with a ``response_url`` a ``CheckedRespond``."""
+
+    async def use_checked_respond(
+        context: AsyncBoltContext, next: Callable[[], Awaitable[BoltResponse | None]]
+    ) -> BoltResponse | None:
+        if context.response_url:
+            context["respond"] = CheckedRespond(response_url=context.response_url, sender=sender)
+        return await next()
+
+    return use_checked_respond

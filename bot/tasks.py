@@ -35,10 +35,13 @@ class BackgroundTasks:
         while self._tasks:
             await asyncio.wait(set(self._tasks))
 
-    async def aclose(self, timeout: float = 5.0) -> None:
+    async def aclose(self, timeout: float = 5.0, *, reason: str = "closing") -> None:
+        """Wait up to ``timeout`` seconds for the tasks, then cancel the rest, logging each."""
         try:
             await asyncio.wait_for(self.drain(), timeout)
         except TimeoutError:
-            for task in set(self._tasks):
+            left = set(self._tasks)
+            for task in left:
+                logger.warning("background task abandoned", extra={"task": task.get_name(), "reason": reason})
                 task.cancel()
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            await asyncio.gather(*left, return_exceptions=True)

@@ -15,7 +15,7 @@ from catalog.answers import (
     SourceAnswer,
 )
 from catalog.diagnosis import Diagnosis
-from catalog.labels import CONFIDENCE_LABELS, OWNER_LABELS, RETRY_LABELS, STAGE_LABELS
+from catalog.labels import OWNER_LABELS, RETRY_LABELS, STAGE_LABELS, confidence_label
 from catalog.models import FailureCode
 
 WIDTH = 88
@@ -34,13 +34,18 @@ def render(answer: Answer) -> str:
     if isinstance(answer, PlatformCodeAnswer):
         e = answer.entry
         lines = [f"{answer.source.name} {e.code}: {e.name}", f"({answer.table.name})", "", _wrap(e.meaning), ""]
-        lines += ["What to do now:", *_steps(e.fix), "", f"{RETRY_LABELS[e.retry]}."]
-        lines.append(f"Entry: {CONFIDENCE_LABELS[e.confidence]}.")
+        if e.causes:
+            lines += ["Likely causes:", *(_wrap(f"- {c}", indent="  ") for c in e.causes), ""]
+        lines += ["What to do now:", *_steps(e.fix), ""]
+        lines.append(_wrap(f"{RETRY_LABELS[e.retry]}: {e.retry_note}" if e.retry_note else f"{RETRY_LABELS[e.retry]}."))
+        if e.owners:
+            lines.append(_wrap("Who acts: " + ", ".join(OWNER_LABELS[o] for o in e.owners)))
+        lines.append(f"Entry: {confidence_label(e)}.")
         if answer.usual_codes:
             lines.append(
                 _wrap("Usually comes with Bird codes: " + ", ".join(f"{c.code} {c.name}" for c in answer.usual_codes))
             )
-        return "\n".join(lines)
+        return "\n".join([*lines, f"Docs: {e.docs_url or answer.table.docs_url}"])
     if isinstance(answer, FamilyAnswer):
         lines = [f"{answer.family.prefix}XXX: {answer.family.name}", _wrap(answer.family.meaning), ""]
         return "\n".join(lines + [f"  {c.code} {c.name}: {c.title}" for c in answer.codes])

@@ -294,11 +294,13 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
         return _from_environment(settings, environ, general, where="the environment")
     file = _read_file(path)
     general = BirdwatchConfig(show_details=file.privacy.show_details, enrichment=_enrichment(settings, file.enrichment))
+    # Every problem in one message, so one edit of the file fixes them all.
     problems = _enrichment_problems(file.enrichment) + _alert_problems(file)
     if not file.workspace:
-        _raise_if(problems, path)
+        _raise_if(problems + _environment_problems(settings), path)
         return _from_environment(settings, environ, general, where=str(path))
     problems += _workspace_problems(file.workspace, environ)
+    problems += _default_workspace_problems(file.workspace, settings)
     _raise_if(problems, path)
     config = general.model_copy(update={"workspaces": tuple(_workspace(entry, environ) for entry in file.workspace)})
     alerts = _alerts(settings, file.alerts, file.alert_route, config.workspaces)
@@ -367,14 +369,32 @@ def _from_environment(
     default_id = (settings.bird_workspace_id or "").strip() or None
     if default_id is None:
         return general.model_copy(update={"adhoc_access_key": settings.bird_access_key})
+    _raise_if(_environment_problems(settings), where)
     canonical = canonical_uuid(default_id)
+    return general.model_copy(update={"adhoc_access_key": settings.bird_access_key, "default_workspace_id": canonical})
+
+
+def _environment_problems(settings: Settings) -> list[str]:
+    """Problems of the default workspace given by the environment alone (no [[workspace]])."""
+    default_id = (settings.bird_workspace_id or "").strip()
+    if not default_id:
+        return []
     problems: list[str] = []
-    if canonical is None:
+    if canonical_uuid(default_id) is None:
         problems.append(f"{WORKSPACE_ID_ENV} must be a Bird workspace id (a UUID)")
     if settings.bird_access_key is None:
         problems.append(f"{WORKSPACE_ID_ENV} is set but BIRD_ACCESS_KEY is not")
-    _raise_if(problems, where)
-    return general.model_copy(update={"adhoc_access_key": settings.bird_access_key, "default_workspace_id": canonical})
+    return problems
+
+
+def _default_workspace_problems(entries: list[_WorkspaceEntry], settings: Settings) -> list[str]:
+    name = (settings.bird_workspace_id or "").strip().lower()
+    if not name:
+        return []
+    known = {entry.id for entry in entries} | {alias.lower() for entry in entries for alias in entry.aliases}
+    if name in known or canonical_uuid(name) in known:
+        return []
+    return [f"{WORKSPACE_ID_ENV} names no [[workspace]] of the file (by id or alias)"]
 
 
 def _with_default_workspace(config: BirdwatchConfig, settings: Settings, path: Path) -> BirdwatchConfig:
@@ -399,7 +419,10 @@ def _read_file(path: Path) -> _ConfigFile:
     try:
         return _ConfigFile.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(path, _validation_problems(exc))) from None
+        # Name the duplicates and conflicts too, read from the raw entries: one message for all.
+        problems = _validation_problems(exc)
+        problems += [problem for problem in _raw_duplicate_problems(data) if problem not in problems]
+        raise ConfigError(_describe(path, problems)) from None
 
 
 def _workspace(entry: _WorkspaceEntry, environ: Mapping[str, str]) -> WorkspaceConfig:
@@ -428,28 +451,67 @@ def _workspace_problems(entries: list[_WorkspaceEntry], environ: Mapping[str, st
         for name in (entry.signing_key_env, entry.previous_signing_key_env)
         if name and not environ.get(name, "").strip()
     ]
-    problems += [f"workspace id {ws_id} is listed more than once" for ws_id in _repeated(e.id for e in entries)]
+    return problems + _duplicate_problems([(e.id, e.aliases, e.channels) for e in entries])
+
+
+_Entry = tuple[str, list[str], list[str]]  # a workspace's id, aliases and channels
+
+
+def _duplicate_problems(entries: list[_Entry], enrichment_channels: Iterable[str] = ()) -> list[str]:
+    """Ids, aliases and channels named twice, and channels claimed by two workspaces."""
+    problems = [f"workspace id {ws_id} is listed more than once" for ws_id in _repeated(e[0] for e in entries)]
     problems += [
-        f"alias {alias!r} is used more than once" for alias in _repeated(a.lower() for e in entries for a in e.aliases)
+        f"alias {alias!r} is used more than once" for alias in _repeated(a.lower() for e in entries for a in e[1])
     ]
-    ids = {entry.id for entry in entries}
+    ids = {ws_id for ws_id, _, _ in entries}
     problems += [
-        f"[[workspace]] {entry.id}: alias {alias!r} is the id of another workspace"
-        for entry in entries
-        for alias in entry.aliases
-        if canonical_uuid(alias) in ids - {entry.id}
+        f"[[workspace]] {ws_id}: alias {alias!r} is the id of another workspace"
+        for ws_id, aliases, _ in entries
+        for alias in aliases
+        if canonical_uuid(alias) in ids - {ws_id}
+    ]
+    problems += [
+        f"[[workspace]] {ws_id}: Slack channel {channel} is listed more than once"
+        for ws_id, _, channels in entries
+        for channel in _repeated(channels)
     ]
     problems += [
         f"Slack channel {channel} is the default channel of more than one workspace"
-        for channel in _repeated(ch for e in entries for ch in set(e.channels))
+        for channel in _repeated(ch for e in entries for ch in set(e[2]))
+    ]
+    problems += [
+        f"[enrichment] channel {channel} is listed more than once" for channel in _repeated(enrichment_channels)
     ]
     return problems
 
 
+def _raw_duplicate_problems(data: object) -> list[str]:
+    """``_duplicate_problems`` of a file that failed validation, from whatever entries are readable."""
+    if not isinstance(data, dict):
+        return []
+    entries: list[_Entry] = []
+    raw_entries = data.get("workspace")
+    for raw in raw_entries if isinstance(raw_entries, list) else []:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str):
+            continue
+        entries.append(
+            (canonical_uuid(raw["id"]) or raw["id"], _strings(raw.get("aliases")), _strings(raw.get("channels")))
+        )
+    enrichment = data.get("enrichment")
+    return _duplicate_problems(entries, _strings(enrichment.get("channels")) if isinstance(enrichment, dict) else [])
+
+
+def _strings(value: object) -> list[str]:
+    return [item.strip() for item in value if isinstance(item, str)] if isinstance(value, list) else []
+
+
 def _enrichment_problems(section: _EnrichmentSection) -> list[str]:
+    problems = [f"[enrichment] channel {channel} is listed more than once" for channel in _repeated(section.channels)]
     if section.all_channels and section.channels:
-        return ["[enrichment] lists channels but all_channels is true: set all_channels = false to use the list"]
-    return []
+        problems.append(
+            "[enrichment] lists channels but all_channels is true: set all_channels = false to use the list"
+        )
+    return problems
 
 
 def _validation_problems(exc: ValidationError) -> list[str]:

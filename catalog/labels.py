@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .models import Confidence, Owner, Retry, Stage
+from .models import Confidence, Owner, PlatformCode, Retry, Stage
 
 OWNER_LABELS = {
     Owner.YOUR_TEAM: "your team",
@@ -19,9 +19,19 @@ STAGE_LABELS = {
     Stage.BEFORE_HANDOFF: "inside Bird, before the hand-off to the platform",
     Stage.AFTER_HANDOFF: "at the platform, after Bird handed the message over",
 }
+# Said when an entry names no authority; confidence_label names it when it does.
 CONFIDENCE_LABELS = {
-    Confidence.BIRD: "documented by Bird",
-    Confidence.PLATFORM: "documented by the platform",
-    Confidence.STANDARD: "documented by a published standard (RFC, ITU-T)",
-    Confidence.INDUSTRY: "typical industry meaning, not confirmed by Bird",
+    Confidence.BIRD: "Documented by Bird",
+    Confidence.PLATFORM: "Documented by the platform",
+    Confidence.STANDARD: "Per a published standard",
+    Confidence.INDUSTRY: "Typical industry meaning, not documented by Bird",
 }
+
+
+def confidence_label(entry: PlatformCode) -> str:
+    """Who stands behind a platform code's meaning: "Documented by Meta", "Per RFC 3463", ..."""
+    if entry.confidence in (Confidence.BIRD, Confidence.INDUSTRY):
+        return CONFIDENCE_LABELS[entry.confidence]
+    if entry.confidence == Confidence.STANDARD:
+        return f"Per {entry.authority}"
+    return f"Documented by {entry.authority}"

@@ -35,6 +35,12 @@ _SECTIONS = {
 }
 
 
+# How a Bird code's text names a platform code: a number of three or more digits ("131031",
+# "100-2018001"), or any number right after "error" ("WhatsApp error 10"). A short number after
+# "code" is left out: "failure.source.code 1" reads the same for every platform.
+_PLATFORM_CODE_MENTION = re.compile(r"(?<![\w.-])(\d{3,}(?:-\d+)?)(?![\w.-])|\berror\s+(\d+(?:-\d+)?)\b")
+
+
 def normalize_name(text: str) -> str:
     """``invalid spam`` / ``Invalid-Spam`` -> ``INVALID_SPAM``: how code names are looked up."""
     return re.sub(r"[^A-Z0-9]+", "_", text.upper()).strip("_")
@@ -124,8 +130,45 @@ class Catalog:
                 if c not in self.codes
             ]
         problems += [f"code table {t!r} belongs to no source" for t in self.tables if t not in self._first_source]
+        problems += self._cross_reference_disagreements()
         if problems:
             raise CatalogError("; ".join(problems))
+
+    def _cross_reference_disagreements(self) -> list[str]:
+        """Platform codes and Bird codes must tell the same story from both sides.
+
+        A platform code's usual Bird code lists, among its related sources, a source whose
+        ``failure.source.code`` follows that platform's table; and a Bird code whose text names a
+        platform code of one of its related sources (``WhatsApp 131031``) is among that platform
+        code's usual codes.
+        """
+        problems: list[str] = []
+        sources_of_table: dict[str, set[str]] = {}
+        for source_name, table_ids in self._tables_for.items():
+            for table_id in table_ids:
+                sources_of_table.setdefault(table_id, set()).add(source_name)
+        for entry in self.data.platform_codes:
+            table_sources = sources_of_table.get(entry.table, set())
+            for bird_code in entry.usual_codes:
+                related = self.codes.get(bird_code)
+                if related is not None and table_sources and not table_sources & set(related.related_sources):
+                    problems.append(
+                        f"platform code {entry.table}/{entry.code} usually comes with {bird_code}, but code "
+                        f"{bird_code} names none of {sorted(table_sources)} among its related sources"
+                    )
+        for code in self.data.codes:
+            text = " ".join([code.meaning, *code.causes, *code.actions, *code.keywords])
+            mentioned = {a or b for a, b in _PLATFORM_CODE_MENTION.findall(text)}
+            related_tables = dict.fromkeys(t for s in code.related_sources for t in self._tables_for.get(s, ()))
+            for related_table in related_tables:
+                for platform_code in sorted(mentioned):
+                    named = self.platform_codes.get((related_table, platform_code))
+                    if named is not None and code.code not in named.usual_codes:
+                        problems.append(
+                            f"code {code.code} names platform code {related_table}/{platform_code}, "
+                            f"whose usual codes {named.usual_codes} leave {code.code} out"
+                        )
+        return problems
 
     @property
     def final_statuses(self) -> frozenset[str]:

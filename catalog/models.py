@@ -53,11 +53,14 @@ class _Entry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class _Sourced(_Entry):
-    """An entry that records where its facts come from and when they were last checked."""
+Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https://\S+$")]
 
-    sources: list[NonEmpty] = []
-    checked: date | None = None
+
+class _Sourced(_Entry):
+    """An entry that records where its facts come from (URLs) and when they were last checked."""
+
+    sources: Annotated[list[Url], Field(min_length=1)]
+    checked: date
 
 
 class Family(_Sourced):
@@ -126,15 +129,15 @@ class PlatformCode(_Sourced):
     code: Annotated[str, StringConstraints(pattern=r"^[0-9]+(-[0-9]+|(\.[0-9]+){2})?$")]
     name: NonEmpty
     meaning: NonEmpty
-    causes: list[NonEmpty] = []
+    causes: Steps
     fix: Steps
     retry: Retry
-    retry_note: NonEmpty | None = None
-    owners: list[Owner] = []
+    retry_note: NonEmpty
+    owners: Annotated[list[Owner], Field(min_length=1)]
     usual_codes: list[int] = []
     confidence: Confidence
-    authority: NonEmpty | None = None  # who documents the meaning: "Bird", "Meta", "RFC 3463", ...
-    docs_url: NonEmpty | None = None  # the platform's page for this code, or for its table
+    authority: NonEmpty  # who documents the meaning: "Bird", "Meta", "RFC 3463", ...
+    docs_url: NonEmpty  # the platform's page for this code, or for its table
     keywords: list[NonEmpty] = []
 
 

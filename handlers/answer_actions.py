@@ -19,8 +19,15 @@ def register(app: AsyncApp, explainer: Explainer, tasks: Spawner) -> None:
         with logged_failures("share"):
             footer = shared_by(text_at(body, "user", "id"))
             reply = answer_message(explainer.explain(text_at(action, "value")), footer=footer)
-            # One response_url call posts the visible copy and removes the ephemeral original.
-            tasks.spawn(respond(**reply, response_type="in_channel", delete_original=True), name="share-answer")
+
+            async def share_then_delete() -> None:
+                # Two requests: Slack documents delete_original as a request of its own. The
+                # private copy goes only once the shared one is posted, so a failure loses nothing.
+                shared = await respond(**reply, response_type="in_channel", replace_original=False)
+                if shared.status_code == 200:
+                    await respond(delete_original=True)
+
+            tasks.spawn(share_then_delete(), name="share-answer")
 
     async def explain(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         """From a list or a "did you mean": the full answer takes the private list's place."""

@@ -129,7 +129,11 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
                 logger.exception("sharing an explanation failed")
                 await respond(**refusal(UNEXPECTED), response_type="ephemeral", replace_original=False)
                 return
-            await respond(**reply, thread_ts=thread, response_type="in_channel", delete_original=True)
+            # Two requests: Slack documents delete_original as a request of its own. The private
+            # copy goes only once the shared one is posted, so a failure loses nothing.
+            shared = await respond(**reply, thread_ts=thread, response_type="in_channel", replace_original=False)
+            if shared.status_code == 200:
+                await respond(delete_original=True)
 
         on_demand.tasks.spawn(work(), name="share-items")
 

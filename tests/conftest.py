@@ -6,11 +6,17 @@ import os
 from collections.abc import AsyncIterator
 
 import pytest
+from hypothesis import settings
 
 from tests.fakes.fake_slack import FakeSlack
 
 # The real Redis server fixtures, for every test that needs shared state.
 pytest_plugins = ["tests.redis_server"]
+
+# Tests assert behaviour, never speed: on a shared 2-core machine a per-example deadline only makes
+# property tests flaky. Benchmarks measure time.
+settings.register_profile("birdwatch", deadline=None)
+settings.load_profile("birdwatch")
 
 _OUR_VARIABLES = ("SLACK_", "BIRD_", "BIRDWATCH_", "REDIS_", "PORT", "HOST", "LOG_LEVEL")
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from catalog.answers import Answer, CodeAnswer, PlatformCodeAnswer
 from catalog.diagnosis import Diagnosis
+from catalog.labels import confidence_label
 from catalog.message import BirdError, FoundMessage
 from catalog.scanner import MAX_HITS
 
@@ -108,7 +109,7 @@ def _section(item: Item) -> Block:
     elif isinstance(answer, PlatformCodeAnswer):
         entry = answer.entry
         text = f"*{answer.source.name} {escape(entry.code)}: {escape(entry.name)}*: {escape(entry.meaning)}"
-        text += f"\n*First:* {escape(entry.fix[0])}"
+        text += f"\n*First:* {escape(entry.fix[0])}\n_{confidence_label(entry)}_"
     else:
         text = f"*{escape(item.query)}*"
     return section(text, accessory=button("More", ACTION_MORE, item.query))

@@ -19,7 +19,7 @@ from catalog.answers import (
     UsageAnswer,
 )
 from catalog.diagnosis import Diagnosis
-from catalog.labels import CONFIDENCE_LABELS, OWNER_LABELS, RETRY_LABELS, STAGE_LABELS
+from catalog.labels import OWNER_LABELS, RETRY_LABELS, STAGE_LABELS, confidence_label
 from catalog.models import FailureCode
 from catalog.redaction import scrub
 
@@ -189,17 +189,20 @@ def platform_blocks(answer: PlatformCodeAnswer) -> list[Block]:
     blocks = [
         header(f"{answer.source.name} {entry.code}: {entry.name}"),
         section(f"*{escape(answer.table.name)}*\n{escape(entry.meaning)}"),
-        section("*What to do now*\n" + "\n".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1))),
-        context(
-            f"*{RETRY_LABELS[entry.retry]}*",
-            f"Source of this entry: {CONFIDENCE_LABELS[entry.confidence]}",
-        ),
     ]
+    if entry.causes:
+        blocks.append(section("*Likely causes*\n" + "\n".join(f"• {escape(cause)}" for cause in entry.causes)))
+    blocks.append(
+        section("*What to do now*\n" + "\n".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1)))
+    )
+    retry = f"*{RETRY_LABELS[entry.retry]}*" + (f": {escape(entry.retry_note)}" if entry.retry_note else "")
+    who = ["Who acts: " + ", ".join(OWNER_LABELS[o] for o in entry.owners)] if entry.owners else []
+    blocks.append(context(retry, *who, f"Source of this entry: {confidence_label(entry)}"))
     if answer.usual_codes:
         blocks.append(
             context("Usually comes with Bird codes: " + ", ".join(f"`{c.code}` {c.name}" for c in answer.usual_codes))
         )
-    blocks.append(context(link(answer.table.docs_url, answer.table.name)))
+    blocks.append(context(link(entry.docs_url or answer.table.docs_url, answer.table.name)))
     return blocks
 
 
@@ -311,7 +314,8 @@ def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
         steps = " ".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1))
         parts.append(
             f"*Platform code {escape(entry.code)}* ({escape(diagnosis.table.name)}): *{escape(entry.name)}*. "
-            f"{escape(entry.meaning)}\n{steps}\n_{RETRY_LABELS[entry.retry]} · {CONFIDENCE_LABELS[entry.confidence]}_"
+            f"{escape(entry.meaning)}\n{steps}\n_{RETRY_LABELS[entry.retry]} · {confidence_label(entry)}_"
+            + (f"\n_Why: {escape(entry.retry_note)}_" if entry.retry_note else "")
         )
     elif diagnosis.platform_code_raw:
         parts.append(f"*Platform code:* `{escape(diagnosis.platform_code_raw)}`")

@@ -58,3 +58,42 @@ async def test_socket_mode_answers_failure_and_serves_only_health(
     finally:
         stop.set()
         await asyncio.wait_for(server, 10)
+
+
+@pytest.mark.parametrize(
+    "envelope",
+    [
+        {  # an event no listener takes: Bolt answers 404 and its handler sent no ack
+            "type": "events_api",
+            "payload": {
+                "type": "event_callback",
+                "team_id": "T0TEAM",
+                "api_app_id": "A0BIRDWATCH",
+                "event": {"type": "reaction_added", "user": "U0ALICE", "reaction": "eyes"},
+                "event_id": "Ev0UNHANDLED",
+                "event_time": 1700000000,
+            },
+        },
+        {"type": "interactive", "payload": {"type": "block_actions", "actions": "not a list"}},
+        {"type": "events_api", "payload": {"type": "event_callback", "event": [1, 2]}},
+    ],
+)
+async def test_every_envelope_is_acknowledged(fake_slack: FakeSlack, envelope: dict[str, object]) -> None:
+    settings = Settings(
+        _env_file=None,
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret="unused-in-socket-mode",
+        slack_app_token="xapp-test-token",
+        slack_api_url=fake_slack.api_url,
+        host="127.0.0.1",
+        port=_free_port(),
+    )
+    stop = asyncio.Event()
+    server = asyncio.create_task(serve(settings, stop=stop))
+    try:
+        await fake_slack.socket_connected()
+        ack = await fake_slack.socket_send({"envelope_id": "env-x", **envelope})
+        assert ack == {"envelope_id": "env-x"}
+    finally:
+        stop.set()
+        await asyncio.wait_for(server, 10)

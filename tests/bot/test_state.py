@@ -95,13 +95,18 @@ class TestMute:
 
 
 class TestBoundedSize:
-    async def test_oldest_claims_are_evicted_when_full(self, clock: FakeClock) -> None:
+    async def test_a_full_store_sheds_new_claims_and_never_evicts_live_ones(
+        self, clock: FakeClock, caplog: pytest.LogCaptureFixture
+    ) -> None:
         store = MemoryStateStore(max_claims=3, clock=clock)
-        for key in "abcd":
+        for key in "abc":
             assert await store.claim(key, ttl=60)
-        assert len(store) == 3
-        assert await store.claim("a", ttl=60)  # evicted, so claimable again
-        assert not await store.claim("d", ttl=60)
+        assert not await store.claim("d", ttl=60)  # shed: no room without evicting a live claim
+        assert not await store.claim("a", ttl=60)  # still held
+        assert store.shed == 1
+        assert any("shed" in r.getMessage() for r in caplog.records)
+        clock.now += 61
+        assert await store.claim("d", ttl=60)  # room again once claims expire
 
     async def test_expired_claims_go_before_live_ones(self, clock: FakeClock) -> None:
         store = MemoryStateStore(max_claims=3, clock=clock)
@@ -116,8 +121,9 @@ class TestBoundedSize:
         store = MemoryStateStore(max_claims=1_000, max_mutes=10, clock=clock)
         for i in range(5_000):
             await store.claim(f"k{i}", ttl=60)
+            await store.claim(f"seen:C{i % 7}:{i}:15011", ttl=60)
             await store.set_mute(f"C{i}", "15011", until=clock.now + 60, by="U1")
-        assert len(store) <= 1_010
+        assert len(store) <= 2_010
 
     async def test_a_claim_flood_does_not_evict_mutes(self, clock: FakeClock) -> None:
         store = MemoryStateStore(max_claims=10, clock=clock)
@@ -125,3 +131,32 @@ class TestBoundedSize:
         for i in range(100):
             await store.claim(f"k{i}", ttl=60)
         assert await store.get_mute("C1", "15011") is not None
+
+
+class TestExactlyOnceUnderPressure:
+    async def test_a_flood_in_other_channels_cannot_evict_an_event_claim(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=1_000, max_claims_per_channel=100, clock=clock)
+        assert await store.claim("event:Ev0REDELIVER", ttl=3600)
+        assert await store.claim("seen:C0QUIET:1700000000.000100:15011", ttl=3600)
+        for i in range(10_000):
+            await store.claim(f"seen:C0FLOOD{i % 50}:{i}:15011", ttl=3600)
+            await store.claim(f"event:Ev{i:08d}", ttl=3600)
+        # Slack redelivers the first event within the hour: it is still claimed.
+        assert not await store.claim("event:Ev0REDELIVER", ttl=3600)
+        assert not await store.claim("seen:C0QUIET:1700000000.000100:15011", ttl=3600)
+
+    async def test_a_flood_in_one_channel_leaves_room_for_the_others(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=1_000, max_claims_per_channel=100, clock=clock)
+        for i in range(500):
+            await store.claim(f"seen:C0FLOOD:{i}:15011", ttl=3600)
+        assert not await store.claim("seen:C0FLOOD:new:15011", ttl=3600)  # only the flooding channel sheds
+        assert await store.claim("seen:C0QUIET:1700000000.000100:15011", ttl=3600)
+
+    async def test_expired_claims_make_room_in_expiry_order(self, clock: FakeClock) -> None:
+        store = MemoryStateStore(max_claims=2, clock=clock)
+        assert await store.claim("event:short", ttl=1)
+        assert await store.claim("event:long", ttl=600)
+        clock.now += 2
+        assert await store.claim("event:new", ttl=600)
+        assert await store.claim("event:short", ttl=1) is False  # full of live claims again
+        assert not await store.claim("event:long", ttl=600)

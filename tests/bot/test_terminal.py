@@ -22,7 +22,23 @@ KINDS = {
     "code with alias": ("BILLING_FAILURE", ["12007 BILLING_FALIURE"]),
     "source": ("whatsapp", ["source whatsapp", "Code table: WhatsApp Cloud API error codes", "Docs: https://"]),
     "source without table": ("email", ["source email-messagebird", "Docs: https://"]),
-    "platform_code": ("whatsapp 131047", ["whatsapp 131047: Re-engagement required", "What to do now:", "14005"]),
+    "platform_code": (
+        "whatsapp 131047",
+        [
+            "whatsapp 131047: Re-engagement required",
+            "Likely causes:",
+            "What to do now:",
+            "Retry only after fixing the cause: Free-form messages are refused",
+            "Who acts: your team",
+            "Entry: Documented by Meta.",
+            "14005",
+            "Docs: https://developers.facebook.com/",
+        ],
+    ),
+    "platform_code of industry meaning": (
+        "instagram 10-2534022",
+        ["Entry: Typical industry meaning, not documented by Bird."],
+    ),
     "family": ("14xxx", ["14XXX: Customer errors", "14001 INVALID_BALANCE", "14005 INVALID_SESSION_WINDOW"]),
     "diagnosis from reason": (
         "details: unknown subscriber; reason: unknown_subscriber; code: 1",

@@ -346,3 +346,65 @@ def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist") as caught:
         load_config(settings(path), ENVIRON)
     assert str(path) in str(caught.value)
+
+
+def test_every_problem_of_the_file_is_in_one_message(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"""
+[[workspace]]
+id = "{PROD}"
+aliases = ["prod"]
+access_key_env = "BIRD_KEY_MISSING"
+channels = ["C0ONCALL", "C0ONCALL"]
+
+[[workspace]]
+id = "{PROD.upper()}"
+aliases = ["Prod"]
+access_key_env = "BIRD_KEY_STAGING"
+channels = ["C0ONCALL"]
+
+[enrichment]
+all_channels = true
+channels = ["C0ALERTS", "C0ALERTS"]
+""",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(settings(path, workspace_id="nowhere"), ENVIRON)
+    message = str(raised.value)
+    for expected in (
+        "BIRD_KEY_MISSING (its access key) is not set",
+        f"workspace id {PROD} is listed more than once",
+        "alias 'prod' is used more than once",
+        "Slack channel C0ONCALL is listed more than once",
+        "Slack channel C0ONCALL is the default channel of more than one workspace",
+        "[enrichment] channel C0ALERTS is listed more than once",
+        "all_channels is true",
+        "BIRD_WORKSPACE_ID names no [[workspace]]",
+    ):
+        assert expected in message, expected
+
+
+def test_duplicates_are_named_beside_schema_errors(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        f"""
+[[workspace]]
+id = "{PROD}"
+aliases = ["prod"]
+access_key_env = "BIRD_KEY_PROD"
+colour = "blue"
+
+[[workspace]]
+id = "{STAGING}"
+aliases = ["PROD"]
+access_key_env = "BIRD_KEY_STAGING"
+channels = ["#oncall"]
+""",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_config(settings(path), ENVIRON)
+    message = str(raised.value)
+    assert "[[workspace]] #1 colour: unknown setting" in message
+    assert "not a Slack channel id" in message
+    assert "alias 'prod' is used more than once" in message

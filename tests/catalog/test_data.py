@@ -92,6 +92,12 @@ def seed_sources() -> set[str]:
     return names
 
 
+def platform_entries_in_files() -> int:
+    """How many platform codes the data files hold, counted from the text rather than the loader."""
+    files = (DATA_DIR / PLATFORM_CODES_DIR).glob("*.toml")
+    return sum(path.read_text(encoding="utf-8").count("\n[[platform_code]]\n") for path in files)
+
+
 def catalog_codes(catalog: Catalog) -> set[tuple[int, str]]:
     return {(code.code, code.name) for code in catalog.data.codes}
 
@@ -103,7 +109,7 @@ def test_packaged_catalog_loads_with_every_kind_of_entry(catalog: Catalog) -> No
     assert len(catalog.codes) == 33
     assert set(catalog.families) == {11, 12, 14, 15}
     assert len(catalog.sources) == 12
-    assert len(catalog.platform_codes) == 207
+    assert len(catalog.platform_codes) == platform_entries_in_files()
     assert set(catalog.tables) == {
         "sms-extended",
         "whatsapp-cloud",
@@ -271,6 +277,30 @@ BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str
         ValidationError,
         "fix",
     ),
+    "code without sources": (
+        "codes.toml",
+        sub_once(r"^sources = \[[^\n]*\]\n", ""),
+        ValidationError,
+        "sources",
+    ),
+    "source naming something other than a web address": (
+        "sources.toml",
+        sub_once(r"^sources = \[[^\n]*\]\n", 'sources = ["Bird docs"]\n'),
+        ValidationError,
+        "sources",
+    ),
+    "status without a checked date": (
+        "statuses.toml",
+        sub_once(r"^checked = [0-9-]+\n", ""),
+        ValidationError,
+        "checked",
+    ),
+    "checked that is not a date": (
+        "platform_codes/whatsapp-cloud.toml",
+        sub_once(r"^checked = [0-9-]+\n", 'checked = "last week"\n'),
+        ValidationError,
+        "checked",
+    ),
     "unknown field": (
         "statuses.toml",
         replace_once("failed = false\n", "failed = false\ncolour = 'red'\n"),
@@ -342,6 +372,24 @@ BROKEN_VARIANTS: dict[str, tuple[str, Callable[[str], str], type[Exception], str
         sub_once(r"^\[\[family\]\]\nprefix = 11\n.*?\n\n", ""),
         CatalogError,
         "no family 11XXX",
+    ),
+    "platform code whose usual Bird code ignores its platform": (
+        "platform_codes/whatsapp-cloud.toml",
+        replace_once("usual_codes = [15015, 15014]", "usual_codes = [15015, 15007]"),
+        CatalogError,
+        "whatsapp-cloud/131031 usually comes with 15007, but code 15007 names none of ['whatsapp']",
+    ),
+    "Bird code naming a platform code that leaves it out": (
+        "platform_codes/whatsapp-cloud.toml",
+        replace_once("usual_codes = [15015, 15014]", "usual_codes = [15014]"),
+        CatalogError,
+        "code 15015 names platform code whatsapp-cloud/131031, whose usual codes [15014] leave 15015 out",
+    ),
+    "Bird code naming a short platform code after 'error'": (
+        "codes.toml",
+        replace_once('"STOP", "do not contact"', '"STOP", "WhatsApp error 10", "do not contact"'),
+        CatalogError,
+        "code 15016 names platform code whatsapp-cloud/10,",
     ),
     "unknown TOML section": (
         "statuses.toml",

@@ -11,6 +11,7 @@ import pytest
 from bot.cli import main
 from catalog import Catalog
 from catalog.export import SCHEMA_VERSION, export_catalog, export_schema
+from tests.catalog.test_data import platform_entries_in_files
 
 TOP_LEVEL = {"schema_version", "families", "codes", "sources", "code_tables", "platform_codes", "statuses"}
 
@@ -39,7 +40,7 @@ def test_export_holds_every_entry_keyed_as_looked_up(catalog: Catalog, exported:
     assert set(exported["platform_codes"]) == set(catalog.tables)
     exported_pairs = {(table, code) for table, codes in exported["platform_codes"].items() for code in codes}
     assert exported_pairs == set(catalog.platform_codes)
-    assert len(exported_pairs) == 207
+    assert len(exported_pairs) == platform_entries_in_files()
 
 
 def test_exported_entries_carry_their_content(exported: dict[str, Any]) -> None:
@@ -134,3 +135,18 @@ def test_cli_writes_the_schema_to_a_file(tmp_path: Path) -> None:
     target = tmp_path / "schema.json"
     assert main(["catalog", "--schema", "--output", str(target)]) == 0
     assert json.loads(target.read_text(encoding="utf-8")) == export_schema()
+
+
+def test_export_carries_sources_and_checked_dates(catalog: Catalog, exported: dict[str, Any]) -> None:
+    spam = exported["codes"]["15011"]
+    assert spam["sources"] == catalog.codes[15011].sources
+    assert spam["checked"] == catalog.codes[15011].checked.isoformat()
+    window = exported["platform_codes"]["whatsapp-cloud"]["131047"]
+    assert window["sources"]
+    assert window["checked"] == "2026-12-02"
+    assert window["authority"] == "Meta"
+    assert exported["statuses"]["delivery_failed"]["sources"]
+    assert exported["families"]["15"]["checked"]
+    schema = export_schema()["$defs"]
+    assert {"sources", "checked"} <= set(schema["FailureCode"]["required"])
+    assert {"sources", "checked"} <= set(schema["PlatformCode"]["properties"])

@@ -17,6 +17,7 @@ from catalog.scanner import Hit, scan
 
 MESSAGE_ID = "0d7b6c1e-5f3a-4c2b-9e8d-7a6b5c4d3e2f"
 OTHER_ID = "9f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f"
+SOURCED = {"sources": ["https://example.com/docs"], "checked": "2026-12-01"}
 
 
 def _code(code: int, name: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -32,6 +33,7 @@ def _code(code: int, name: str, aliases: tuple[str, ...] = ()) -> dict[str, Any]
         "retry_note": "r",
         "owners": ["your_team"],
         "docs_url": "https://example.com/codes",
+        **SOURCED,
     }
 
 
@@ -45,6 +47,7 @@ def _source(name: str, aliases: tuple[str, ...], table: str | None) -> dict[str,
         "code_table": table,
         "code_note": "n",
         "docs_url": "https://example.com/sources",
+        **SOURCED,
     }
 
 
@@ -54,15 +57,21 @@ def _platform_code(table: str, code: str) -> dict[str, Any]:
         "code": code,
         "name": "n",
         "meaning": "m",
+        "causes": ["c"],
         "fix": ["f"],
         "retry": "never",
+        "retry_note": "r",
+        "owners": ["platform"],
         "confidence": "platform",
+        "authority": "Meta",
+        "docs_url": "https://example.com/codes",
+        **SOURCED,
     }
 
 
 def make_catalog() -> Catalog:
     """A small catalog with just what these tests need (the real data is still being written)."""
-    families = [{"prefix": p, "name": "f", "meaning": "m", "usual_owners": ["your_team"]} for p in (14, 15)]
+    families = [{"prefix": p, "name": "f", "meaning": "m", "usual_owners": ["your_team"], **SOURCED} for p in (14, 15)]
     data = {
         "families": families,
         "codes": [
@@ -75,8 +84,8 @@ def make_catalog() -> Catalog:
             _source("email", (), None),
         ],
         "tables": [
-            {"id": "whatsapp-cloud", "name": "WhatsApp", "docs_url": "https://example.com/wa"},
-            {"id": "gsm-map", "name": "GSM MAP", "docs_url": "https://example.com/gsm"},
+            {"id": "whatsapp-cloud", "name": "WhatsApp", "docs_url": "https://example.com/wa", **SOURCED},
+            {"id": "gsm-map", "name": "GSM MAP", "docs_url": "https://example.com/gsm", **SOURCED},
         ],
         "platform_codes": [
             _platform_code("whatsapp-cloud", "131047"),

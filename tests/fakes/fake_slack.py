@@ -100,20 +100,32 @@ class FakeSlack:
         method = request.match_info["method"]
         body = dict(request.query) | await _read_body(request)
         await self._record(method, body)
-        pending = self._failures.get(method)
-        if pending:
-            failure = pending[0]
-            failure.times -= 1
-            if failure.times <= 0:
-                pending.pop(0)
+        failure = self._next_failure(method)
+        if failure is not None:
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
             return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
         return web.json_response(self._answer(method, body))
 
+    def _next_failure(self, method: str) -> _Failure | None:
+        pending = self._failures.get(method)
+        if not pending:
+            return None
+        failure = pending[0]
+        failure.times -= 1
+        if failure.times <= 0:
+            pending.pop(0)
+        return failure
+
     async def _response(self, request: web.Request) -> web.Response:
+        """A response_url; ``fail_next("response_url", ...)`` makes it answer as Slack does when it
+        fails: the status, and the error as plain text (``expired_url``, ``used_url``, ...)."""
         body = await _read_body(request)
         body["_token"] = request.match_info["token"]
         await self._record("response_url", body)
+        failure = self._next_failure("response_url")
+        if failure is not None:
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            return web.Response(text=failure.error, status=failure.status, headers=headers)
         return web.Response(text="ok")
 
     async def socket_connected(self, timeout: float = 10.0) -> None:

@@ -182,4 +182,6 @@ def assert_no_foreign_markup(payload: dict[str, Any], *, mention: str | None = N
 def catalog_urls() -> frozenset[str]:
     """The only link targets the builder may write: the catalog's own docs URLs."""
     data = default_catalog().data
-    return frozenset(entry.docs_url for group in (data.codes, data.sources, data.tables) for entry in group)
+    return frozenset(
+        entry.docs_url for group in (data.codes, data.sources, data.tables, data.platform_codes) for entry in group
+    )

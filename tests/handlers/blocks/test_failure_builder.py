@@ -177,9 +177,22 @@ def test_platform_code_answer(explainer: Explainer) -> None:
     steps = next(s for s in sections(payload) if s.startswith("*What to do now*"))
     assert steps.splitlines()[1:] == [f"{i}. {escape(a)}" for i, a in enumerate(answer.entry.fix, 1)]
     assert f"*{RETRY_LABELS[answer.entry.retry]}*" in text
-    assert "Source of this entry: documented by the platform" in text
+    assert "Source of this entry: Documented by Meta" in text
     assert "Usually comes with Bird codes: `14005` INVALID_SESSION_WINDOW" in text
+    causes = next(s for s in sections(payload) if s.startswith("*Likely causes*"))
+    assert causes.splitlines()[1:] == [f"• {escape(c)}" for c in answer.entry.causes]
+    assert f": {escape(answer.entry.retry_note or '')}" in text
+    assert "Who acts: your team" in text
+    assert f"<{answer.entry.docs_url}|" in text
     assert_share_recreates(explainer, payload, answer)
+
+
+def test_platform_code_wording_follows_its_confidence_label(explainer: Explainer) -> None:
+    industry = all_text(reply(explainer, "instagram 10-2534022"))
+    assert "Source of this entry: Typical industry meaning, not documented by Bird" in industry
+    meta = all_text(reply(explainer, "whatsapp 131050"))
+    assert "Source of this entry: Documented by Meta" in meta
+    assert "not confirmed by Bird" not in meta
 
 
 def test_platform_code_shared_from_an_alias_reopens_under_the_source_name(explainer: Explainer) -> None:

@@ -1,0 +1,98 @@
+"""How fast birdwatch starts from a terminal: ``explain``, the bootstrap check and ``scripts/run``.
+
+Run: .venv/bin/python -m benchmarks.bench_startup
+
+Prints the median of RUNS wall-clock times for ``birdwatch explain 15011`` (a new process each time),
+the module import time ``python -X importtime`` reports for it, the time ``scripts/bootstrap --runtime``
+takes on an installed ``.venv``, and the time from starting ``scripts/run`` until ``/healthz`` answers
+(Slack's Web API pointed at a closed port, so nothing waits on the network). Also prints the load
+average: on a shared machine every figure moves with it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+RUNS = 7
+REPO = Path(__file__).resolve().parents[1]
+BIRDWATCH = REPO / ".venv" / "bin" / "birdwatch"
+
+
+def _timed(command: list[str], **kwargs: object) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, **kwargs)  # type: ignore[call-overload]  # noqa: S603
+    return time.perf_counter() - started
+
+
+def _import_seconds() -> float:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "bot", "explain", "15011"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=REPO,
+    )
+    total_us = 0
+    for line in result.stderr.splitlines():
+        fields = line.split("|")
+        top_level = len(fields) == 3 and fields[2].startswith(" ") and not fields[2].startswith("  ")
+        if line.startswith("import time:") and top_level and fields[1].strip().isdigit():
+            total_us += int(fields[1])  # the cumulative time of each top-level import
+    return total_us / 1e6
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _run_until_healthy() -> float:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "SLACK_BOT_TOKEN": "xoxb-benchmark",
+        "SLACK_SIGNING_SECRET": "benchmark",
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/",
+        "SKIP_SLACK_SDK_WARNING": "1",
+    }
+    started = time.perf_counter()
+    command = [str(REPO / "scripts" / "run")]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    try:
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(15)
+
+
+def main() -> None:
+    print(f"load average: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
+    explain = [_timed([str(BIRDWATCH), "explain", "15011"]) for _ in range(RUNS)]
+    print(f"birdwatch explain 15011: median {statistics.median(explain):.2f} s (min {min(explain):.2f} s)")
+    imports = [_import_seconds() for _ in range(3)]
+    print(f"  of which imports (python -X importtime): median {statistics.median(imports):.2f} s")
+    bootstrap = [_timed([str(REPO / "scripts" / "bootstrap"), "--runtime"]) for _ in range(RUNS)]
+    print(f"scripts/bootstrap --runtime, installed: median {statistics.median(bootstrap):.2f} s")
+    healthy = [_run_until_healthy() for _ in range(3)]
+    print(f"scripts/run until /healthz answers: median {statistics.median(healthy):.2f} s")
+
+
+if __name__ == "__main__":
+    main()
