@@ -147,8 +147,9 @@ class WebhookReceiver:
         try:
             await self._sink.put(fact)
         except Exception:
-            # Not queued, so not acknowledged: Bird delivers it again later.
-            logger.warning("a failure could not be queued; Bird will retry it", exc_info=True)
+            # Not queued, so not acknowledged: Bird delivers it again later. The store logs its own
+            # outage once; a line per refused delivery would flood the log.
+            logger.debug("a failure could not be queued; Bird will retry it", exc_info=True)
             return web.json_response({"error": "try again later"}, status=503)
         self.counts["failures"] += 1
         return web.Response(body=_COUNTED, content_type="application/json")
