@@ -119,6 +119,14 @@ class RedisStateStore:
             return await self._fallback.claim(key, ttl)
         return bool(claimed)
 
+    async def release(self, key: str) -> None:
+        """Forget a claim whose work failed, so a redelivery can claim it again."""
+        await self._fallback.release(key)
+        try:
+            await self._link.call("release", lambda: self._link.client.delete(self._link.key("claim", key)))
+        except RedisUnavailable:
+            return  # the claim lapses with its time-to-live
+
     async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
         mute = Mute(channel, code, until, by)
         try:

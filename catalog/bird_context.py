@@ -12,8 +12,9 @@ unasked rules (``scan(..., rule="bird_context")``) use two tests from here:
   (``/workspaces/<id>/channels/<id>/messages/``). Platform names alone (``whatsapp``,
   ``instagram``) are not Bird context: teams mention them for their own integrations too.
 - ``reads_as_figure``: the words and characters around a number say it counts or names
-  something else: a quantity, a port, a path, a reference, part of a name, a line number or a
-  version. Each rule looks only at the few characters beside the number.
+  something else: a quantity, a metric sample's value, a count in a tally of outcomes, a port, a
+  path, a reference, part of a name, a line number or a version. Each rule looks only at the few
+  characters beside the number (a tally, at its line).
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ def reads_as_figure(catalog: Catalog, text: str, start: int, end: int, *, after_
     A platform code ``after_source`` follows its source's name, so the word before it says nothing
     ("LINE 429" is not a line number)."""
     before, after = text[max(0, start - 48) : start], text[end : end + 48]
-    if _glued(before, after) or _unit_after(after):
+    if _glued(before, after) or _unit_after(after) or _sample_value(before) or _tally(text, start, before):
         return True
     if not after_source and _labelled_as_code(before):
         return False  # "failure code 14002 in the last hour": the label outweighs the weaker signs
@@ -184,7 +185,45 @@ def reads_as_figure(catalog: Catalog, text: str, start: int, end: int, *, after_
 def _unit_after(after: str) -> bool:
     """The word right after the number says what it counts or measures: "15011 errors", "15011 ms"."""
     words = _WORD_AFTER.match(after)
-    return words is not None and _counts(words.group(1))
+    return words is not None and not _times_count(after) and _counts(words.group(1))
+
+
+# "15011 x 340": the number is what was counted, 340 times; "15011 x" alone is 15011 times.
+_TIMES_COUNT = re.compile(r"[ \t]{0,2}[xX][ \t]*[0-9]")
+
+
+def _times_count(after: str) -> bool:
+    return _TIMES_COUNT.match(after) is not None
+
+
+# A metric sample's value: Grafana's "Value: A=15011, C=1" (its expressions' reference ids), and
+# Prometheus' exposition format, a label set then the value: bird_messages_total{status="x"} 15011.
+_SAMPLE_VALUE = re.compile(
+    r"(?i:values?)[ \t]*:[ \t]*(?:[A-Z][0-9]*=[^\s,]*,[ \t]*)*[A-Z][0-9]*=$"
+    r'|[A-Za-z_][A-Za-z0-9_]*="[^"\n]*"[ \t]*\}[ \t]+$'
+)
+
+
+def _sample_value(before: str) -> bool:
+    return _SAMPLE_VALUE.search(before) is not None
+
+
+# A tally of outcomes on one line: "Sent: 120433 · Delivered: 105422 · Failed: 15011". There an
+# outcome word before a number labels a count, where alone ("failed: 15011") it may label a code.
+_OUTCOME_LABEL = re.compile(r"(?<![A-Za-z])(?i:failed|undelivered|rejected|bounced|expired|errored)[ \t]*[:=][ \t]*$")
+_TALLY_ENTRY = re.compile(
+    r"(?<![A-Za-z])(?i:sent|delivered|received|processed|queued|accepted|read|total|succeeded|pending)"
+    r"[ \t]*[:=][ \t]*[0-9]"
+)
+
+
+def _tally(text: str, start: int, before: str) -> bool:
+    if _OUTCOME_LABEL.search(before) is None:
+        return False
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line = text[line_start : len(text) if line_end < 0 else line_end]
+    return _TALLY_ENTRY.search(line) is not None
 
 
 def _labelled_as_code(before: str) -> bool:
@@ -251,7 +290,7 @@ def _word_after_says_figure(after: str) -> bool:
     if _PERIOD_AFTER.match(after):
         return True
     words = _WORD_AFTER.match(after)
-    if words is None:
+    if words is None or _times_count(after):
         return False
     first = words.group(1)
     if _counts(first):

@@ -13,9 +13,11 @@ from catalog.answers import (
     FamilyAnswer,
     Match,
     MatchesAnswer,
+    MessageIdAnswer,
     NotFoundAnswer,
     PlatformCodeAnswer,
     SourceAnswer,
+    StatusAnswer,
     UsageAnswer,
 )
 from catalog.diagnosis import Diagnosis
@@ -77,6 +79,8 @@ def shareable_query(answer: Answer) -> str | None:
         return f"{answer.source.name} {answer.entry.code}"
     if isinstance(answer, FamilyAnswer):
         return f"{answer.family.prefix}xxx"
+    if isinstance(answer, StatusAnswer):
+        return answer.status.name
     if isinstance(answer, DiagnosisAnswer):
         return diagnosis_query(answer.diagnosis)
     return None
@@ -118,6 +122,15 @@ def _diagnosis_json(diagnosis: Diagnosis, room: int) -> str:
 
 
 def _render(answer: Answer) -> tuple[list[Block], str]:
+    blocks, text = _render_kind(answer)
+    note = getattr(answer, "note", None)
+    if note:
+        # How the query was read ("Read “whatsap” as the source whatsapp."), right under the headline.
+        blocks.insert(1 if blocks and blocks[0].get("type") == "header" else 0, context(escape(note)))
+    return blocks, text
+
+
+def _render_kind(answer: Answer) -> tuple[list[Block], str]:
     if isinstance(answer, CodeAnswer):
         return _code(answer), f"{answer.code.code} {answer.code.name}: {answer.code.title}"
     if isinstance(answer, SourceAnswer):
@@ -126,6 +139,10 @@ def _render(answer: Answer) -> tuple[list[Block], str]:
         return platform_blocks(answer), f"{answer.source.name} code {answer.entry.code}: {answer.entry.name}"
     if isinstance(answer, FamilyAnswer):
         return _family(answer), f"{answer.family.prefix}XXX: {answer.family.name}"
+    if isinstance(answer, StatusAnswer):
+        return _status(answer), f"Status {answer.status.name}: {answer.status.plain}"
+    if isinstance(answer, MessageIdAnswer):
+        return _message_id(answer), f"That is a Bird message id: look it up with {answer.command}"
     if isinstance(answer, DiagnosisAnswer):
         code = answer.diagnosis.code
         # diagnosis_blocks leave the code's own header out; without this the code is nowhere in the reply.
@@ -218,6 +235,45 @@ def _family(answer: FamilyAnswer) -> list[Block]:
     ]
 
 
+def _status(answer: StatusAnswer) -> list[Block]:
+    status = answer.status
+    if status.failed:
+        state = "The message failed and this status is final: sending it again is a new message."
+        next_step = (
+            "*Why it failed* is in the message's `failure` object and `reason`: paste them here, or look the "
+            "message up with `/message &lt;workspace&gt; &lt;message-id&gt;`."
+        )
+    elif status.final:
+        state, next_step = "Final: this status will not change.", None
+    else:
+        state, next_step = "In progress: this status may still change.", None
+    blocks = [
+        header(f"Status: {status.name}"),
+        section(f"*{escape(status.plain)}*\n{escape(status.meaning)}"),
+        context(state),
+    ]
+    if next_step:
+        blocks.append(section(next_step))
+    return blocks
+
+
+def _message_id(answer: MessageIdAnswer) -> list[Block]:
+    blocks = [
+        section(
+            f":mag: `{answer.message_id}` is a Bird message id. `/failure` explains failure codes; "
+            "to see why this message failed, look it up:\n" + code_block(answer.command)
+        )
+    ]
+    if answer.workspace_id is None:
+        blocks.append(
+            context(
+                "Replace `&lt;workspace&gt;` with a workspace id or alias; in a channel with a default workspace, "
+                f"`/message {answer.message_id}` is enough."
+            )
+        )
+    return blocks
+
+
 def _matches(answer: MatchesAnswer) -> list[Block]:
     blocks: list[Block] = [section(f"*{len(answer.matches)} entries match “{escape(answer.query[:200])}”*")]
     blocks += [_match_row(match) for match in answer.matches]
@@ -261,7 +317,7 @@ def _usage(answer: UsageAnswer) -> list[Block]:
     examples = "\n".join(f"• `/failure {escape(example)}`" for example in answer.examples)
     blocks += [
         section(
-            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, "
+            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, a status, "
             "a few words, or paste a `reason` or `failure` JSON:\n" + examples
         ),
         context("Answers are visible only to you until you press *Share in channel*."),
@@ -272,15 +328,19 @@ def _usage(answer: UsageAnswer) -> list[Block]:
 # -- diagnosis (shared with /message) -------------------------------------------------------------
 
 
-def diagnosis_blocks(diagnosis: Diagnosis, *, reveal: bool = False) -> list[Block]:
+def diagnosis_blocks(
+    diagnosis: Diagnosis, *, reveal: bool = False, redact: Callable[[str], str] = scrub
+) -> list[Block]:
     """The catalog's view of one failure's raw fields, raw values always shown beside it. Platform
-    texts can quote the recipient (an e-mail bounce, a number): masked unless ``reveal``."""
+    texts can quote the recipient (an e-mail bounce, a number): every raw text goes through
+    ``redact`` (a ``Redactor`` for the message's receiver, or free-text ``scrub``) unless ``reveal``."""
+    shown: Callable[[str], str] = (lambda text: text) if reveal else redact
     blocks: list[Block] = []
     if diagnosis.status is not None:
         status = diagnosis.status
         blocks.append(section(f"*Status:* `{status.name}`: {escape(status.plain)}\n{escape(status.meaning)}"))
     elif diagnosis.status_raw:
-        blocks.append(section(f"*Status:* `{escape(diagnosis.status_raw)}` (not a status the catalog knows)"))
+        blocks.append(section(f"*Status:* `{escape(shown(diagnosis.status_raw))}` (not a status the catalog knows)"))
     if diagnosis.code is not None:
         code = diagnosis.code
         # The caller owns the header, so the code's name heads its section instead.
@@ -290,17 +350,17 @@ def diagnosis_blocks(diagnosis: Diagnosis, *, reveal: bool = False) -> list[Bloc
         family = diagnosis.family
         implied = f" Its digits place it in {family.prefix}XXX {escape(family.name)}." if family else ""
         blocks.append(section(f"*Failure code {diagnosis.code_raw}* is not in the catalog.{implied}"))
-    blocks += _source_and_platform(diagnosis)
+    blocks += _source_and_platform(diagnosis, shown)
     if diagnosis.reason is not None:
-        blocks.append(_reason_block(diagnosis, shown=(lambda text: text) if reveal else scrub))
+        blocks.append(_reason_block(diagnosis, shown))
     if diagnosis.unknown_parts:
-        blocks.append(context("Not in the catalog: " + ", ".join(escape(p) for p in diagnosis.unknown_parts)))
+        blocks.append(context("Not in the catalog: " + ", ".join(escape(shown(p)) for p in diagnosis.unknown_parts)))
     if not blocks:
         blocks.append(section("There is no failure to explain: no failure code, source or reason was given."))
     return blocks
 
 
-def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
+def _source_and_platform(diagnosis: Diagnosis, shown: Callable[[str], str]) -> list[Block]:
     parts: list[str] = []
     if diagnosis.source is not None:
         parts.append(
@@ -308,7 +368,7 @@ def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
             f"(failed {STAGE_LABELS[diagnosis.source.stage]})"
         )
     elif diagnosis.source_raw:
-        parts.append(f"*Source:* `{escape(diagnosis.source_raw)}`")
+        parts.append(f"*Source:* `{escape(shown(diagnosis.source_raw))}`")
     entry = diagnosis.platform_code
     if entry is not None and diagnosis.table is not None:
         steps = " ".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1))
@@ -318,7 +378,7 @@ def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
             + (f"\n_Why: {escape(entry.retry_note)}_" if entry.retry_note else "")
         )
     elif diagnosis.platform_code_raw:
-        parts.append(f"*Platform code:* `{escape(diagnosis.platform_code_raw)}`")
+        parts.append(f"*Platform code:* `{escape(shown(diagnosis.platform_code_raw))}`")
     return [section("\n".join(parts))] if parts else []
 
 
@@ -338,12 +398,12 @@ def _reason_block(diagnosis: Diagnosis, shown: Callable[[str], str]) -> Block:
     return section("\n".join(lines))
 
 
-def diagnosis_text(diagnosis: Diagnosis) -> str:
-    """One-line fallback text for notifications and screen readers."""
+def diagnosis_text(diagnosis: Diagnosis, redact: Callable[[str], str] = scrub) -> str:
+    """One-line fallback text for notifications and screen readers; the raw reason through ``redact``."""
     if diagnosis.code is not None:
         return f"Failure {diagnosis.code.code} {diagnosis.code.name}: {diagnosis.code.title}"
     if diagnosis.code_raw is not None:
         return f"Failure code {diagnosis.code_raw} (not in the catalog)"
     if diagnosis.reason is not None:
-        return "Failure reason: " + truncate(scrub(diagnosis.reason.raw), 200)
+        return "Failure reason: " + truncate(redact(diagnosis.reason.raw), 200)
     return "Failure explained"

@@ -500,6 +500,11 @@ class TestFiguresAreNotCodes:
             "release 15011",
             "build.log 15011.log",
             '"GET /x HTTP/1.1" 200 15011 "-"',
+            "**Firing** Value: A=15011, C=1",
+            "Values: B0=12, A=15011",
+            'bird_messages_total{status="delivery_failed"} 15011',
+            "Sent: 120433 · Delivered: 105422 · Failed: 15011 · Delivery rate 87.5%",
+            "delivered=20 failed=15011",
         ],
     )
     @pytest.mark.parametrize("rule", ["bird_context", "bird_channel"])
@@ -526,10 +531,18 @@ class TestFiguresAreNotCodes:
             "error 15011 - what now?",
             'bird_failure_code{code="15011"} 340',
             "avg:bird.failures{failure_code:15011} > 100",
+            "15011 x 340, 14001 x 12 since 01:00",
+            "failed: 15011",
+            "failed: 15011\nsent: 340",
+            "Value: A=3, C=1 failure_code = 15011",
         ],
     )
     def test_codes_beside_figures_still_count(self, text: str) -> None:
         assert "15011" in unasked(f"{BIRD} {text}")
+
+    def test_a_code_counted_times_n_is_still_a_code_but_n_times_alone_is_a_figure(self) -> None:
+        assert unasked(f"{BIRD} 15011 x 340, 14001 x 12") == ["15011", "14001"]
+        assert unasked(f"{BIRD} 15011 x") == []
 
     def test_a_title_line_labels_the_number_below_it_but_a_sentence_does_not(self) -> None:
         assert unasked(f"{BIRD}\n*Failed messages*\n15011") == []

@@ -1,4 +1,4 @@
-"""The labelled alert set: every case as labelled, and the goals it measures.
+"""The labelled alert set and the held-out set: every case as labelled, and the goals they measure.
 
 A case that regresses fails on its own (its id names it); the goal tests fail when the whole set
 drifts: any false reply in a message that is not about Bird, or fewer than 99% of Bird alerts
@@ -16,15 +16,28 @@ import pytest
 from catalog.ids import canonical_uuid
 from catalog.loader import default_catalog
 from evaluation import alerts_build
-from evaluation.score_alerts import found_in, load_cases, score
+from evaluation.score_alerts import HOLDOUT_FILE, found_in, load_cases, score
 
 CATALOG = default_catalog()
 CASES = load_cases()
+HOLDOUT = load_cases([HOLDOUT_FILE])
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case["id"] for case in CASES])
+@pytest.mark.parametrize("case", CASES + HOLDOUT, ids=[case["id"] for case in CASES + HOLDOUT])
 def test_case_is_explained_as_labelled(case: dict[str, Any]) -> None:
     assert sorted(found_in(CATALOG, case)) == sorted(case["expected"])
+
+
+def test_the_held_out_set_meets_the_goals_and_stays_apart_from_the_labelled_set() -> None:
+    result = score(HOLDOUT, CATALOG)
+    assert [outcome.case["id"] for outcome in result.false_replies] == []
+    assert result.bird_explained_share >= 0.99
+    assert len(result.non_bird) >= 200
+    assert len(result.bird) >= 60
+    assert len({case["id"] for case in HOLDOUT}) == len(HOLDOUT)
+    assert not {case["id"] for case in HOLDOUT} & {case["id"] for case in CASES}
+    assert all(case["expected"] for case in HOLDOUT if case["kind"] == "bird")
+    assert all(not case["expected"] for case in HOLDOUT if case["kind"] == "non_bird")
 
 
 def test_no_false_replies_and_at_least_99_percent_of_bird_alerts_explained() -> None:
@@ -63,7 +76,7 @@ def test_the_files_are_what_the_builder_writes() -> None:
 
 
 def test_every_label_names_something_the_catalog_knows() -> None:
-    for case in CASES:
+    for case in CASES + HOLDOUT:
         for key in case["expected"]:
             source, _, platform = key.partition(":")
             if key.isdigit():
