@@ -13,6 +13,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
 SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,}")
 REDIS_KEY_PREFIX = re.compile(r"[\w:.{}-]{1,64}")
+SLACK_INTEGRATION_ID = re.compile(r"[BA][A-Z0-9]{2,}")  # a bot id (B…) or an app id (A…)
 
 
 def _split_channels(value: str) -> list[str]:
@@ -54,6 +55,8 @@ class Settings(BaseSettings):
     redis_key_prefix: str = "birdwatch:"
     # Without a config file: enriched channels that carry only Bird alerts (bare codes count there).
     birdwatch_bird_channels: str | None = None
+    # Without [[workspace]] entries: bot and app ids whose alerts may trigger lookups of message ids.
+    birdwatch_trusted_integrations: str | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -116,6 +119,13 @@ class Settings(BaseSettings):
             raise ValueError("must be Slack channel ids such as C0123ABCD, separated by commas")
         return value
 
+    @field_validator("birdwatch_trusted_integrations")
+    @classmethod
+    def _integration_list(cls, value: str | None) -> str | None:
+        if value is not None and any(not SLACK_INTEGRATION_ID.fullmatch(i) for i in _split_channels(value)):
+            raise ValueError("must be Slack bot or app ids such as B0123ABCD or A0123ABCD, separated by commas")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -138,6 +148,10 @@ class Settings(BaseSettings):
     @property
     def bird_alert_channel_ids(self) -> frozenset[str]:
         return frozenset(_split_channels(self.birdwatch_bird_channels or ""))
+
+    @property
+    def trusted_integration_ids(self) -> frozenset[str]:
+        return frozenset(_split_channels(self.birdwatch_trusted_integrations or ""))
 
     @property
     def slack_api_base_url(self) -> str | None:

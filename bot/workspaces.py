@@ -22,14 +22,13 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from bot.settings import SLACK_CHANNEL_ID, Settings
+from bot.settings import SLACK_CHANNEL_ID, SLACK_INTEGRATION_ID, Settings
 from catalog.ids import canonical_uuid
 
 WORKSPACE_ID_ENV = "BIRD_WORKSPACE_ID"
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
-_SLACK_INTEGRATION = re.compile(r"[BA][A-Z0-9]{2,}")  # a bot id (B…) or an app id (A…)
 
 
 class ConfigError(Exception):
@@ -137,6 +136,7 @@ class BirdwatchConfig(BaseModel):
     # Without listed workspaces: the key used for any workspace id, and the default workspace id.
     adhoc_access_key: SecretStr | None = None
     default_workspace_id: str | None = None
+    adhoc_trusted_integrations: frozenset[str] = frozenset()  # BIRDWATCH_TRUSTED_INTEGRATIONS
     # Per Slack channel: bot and app ids whose alerts there may trigger lookups in any workspace.
     channel_trusted_integrations: Mapping[str, frozenset[str]] = {}
 
@@ -154,7 +154,9 @@ class BirdwatchConfig(BaseModel):
         if by_id or by_alias:
             return by_id or by_alias
         if canonical is not None and self.adhoc_access_key is not None:
-            return WorkspaceConfig(id=canonical, access_key=self.adhoc_access_key)
+            return WorkspaceConfig(
+                id=canonical, access_key=self.adhoc_access_key, trusted_integrations=self.adhoc_trusted_integrations
+            )
         return None
 
     def default_for_channel(self, slack_channel_id: str) -> WorkspaceConfig | None:
@@ -220,7 +222,7 @@ def _slack_user(value: str) -> str:
 
 
 def _slack_integration(value: str) -> str:
-    if not _SLACK_INTEGRATION.fullmatch(value.strip()):
+    if not SLACK_INTEGRATION_ID.fullmatch(value.strip()):
         raise ValueError(f"{value!r} is not a Slack bot id (like B0123ABCD) or app id (like A0123ABCD)")
     return value.strip()
 
@@ -404,11 +406,14 @@ def _from_environment(
     settings: Settings, environ: Mapping[str, str], general: BirdwatchConfig, *, where: str
 ) -> BirdwatchConfig:
     default_id = (settings.bird_workspace_id or "").strip() or None
+    adhoc = {
+        "adhoc_access_key": settings.bird_access_key,
+        "adhoc_trusted_integrations": settings.trusted_integration_ids,
+    }
     if default_id is None:
-        return general.model_copy(update={"adhoc_access_key": settings.bird_access_key})
+        return general.model_copy(update=adhoc)
     _raise_if(_environment_problems(settings), where)
-    canonical = canonical_uuid(default_id)
-    return general.model_copy(update={"adhoc_access_key": settings.bird_access_key, "default_workspace_id": canonical})
+    return general.model_copy(update=adhoc | {"default_workspace_id": canonical_uuid(default_id)})
 
 
 def _environment_problems(settings: Settings) -> list[str]:

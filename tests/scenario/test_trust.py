@@ -339,3 +339,24 @@ async def test_a_mention_delivered_twice_under_new_event_ids_is_answered_once(bo
     await bot.settle()
 
     assert len(posts(bot)) == 1
+
+
+async def test_without_a_config_file_trusted_integrations_come_from_the_environment(
+    make_bot: BotFactory, fake_bird: FakeBird
+) -> None:
+    bot = await make_bot(
+        bird=fake_bird,
+        bird_access_key=DEFAULT_ACCESS_KEY,
+        bird_workspace_id=WORKSPACE_ID,
+        birdwatch_trusted_integrations=f"{TRUSTED_BOT}, {TRUSTED_APP}",
+    )
+    message_id = a_failed_message(fake_bird)
+
+    await send(bot, post(f"Bird send failed, messageId: {message_id}", bot_id="B0FORGED", subtype="bot_message"))
+    await bot.settle()
+    assert lookups(fake_bird) == 0
+
+    alert = post(f"Bird send failed, messageId: {message_id}", ts="1700001001.000100", bot_id=TRUSTED_BOT)
+    await send(bot, alert | {"subtype": "bot_message"})
+    await bot.settle()
+    assert lookups(fake_bird) == 1
