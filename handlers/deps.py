@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
+from collections.abc import Collection, Coroutine
 from typing import Any, Protocol
 
 from pydantic import SecretStr
@@ -38,6 +38,7 @@ class WorkspaceDirectory(Protocol):
     def resolve(self, name_or_id: str) -> Workspace | None: ...
     def default_for_channel(self, slack_channel_id: str) -> Workspace | None: ...
     def enriches(self, channel_id: str) -> bool: ...
+    def trusts_integration(self, channel_id: str, workspace_id: str, integration_ids: Collection[str]) -> bool: ...
     def only_bird_alerts(self, channel_id: str) -> bool: ...
 
 
@@ -72,6 +73,10 @@ class StateStore(Protocol):
 
     async def claim(self, key: str, ttl: float) -> bool:
         """Set ``key`` for ``ttl`` seconds if absent; True when this call set it."""
+        ...
+
+    async def release(self, key: str) -> None:
+        """Forget ``key`` (claimed for work that then failed), so a redelivery can claim it again."""
         ...
 
     async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
