@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .diagnosis import Diagnosis
 from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode
 
 
-class Match(BaseModel):
+class _Answer(BaseModel):
+    # Validators are built on first use: ``birdwatch explain`` builds the one answer it shows.
+    model_config = ConfigDict(defer_build=True)
+
+
+class Match(_Answer):
     """One entry in a ranked list; ``query`` opens its full explanation."""
 
     kind: Literal["code", "source", "platform_code", "family"]
@@ -19,19 +24,19 @@ class Match(BaseModel):
     summary: str
 
 
-class CodeAnswer(BaseModel):
+class CodeAnswer(_Answer):
     kind: Literal["code"] = "code"
     code: FailureCode
     family: Family
 
 
-class SourceAnswer(BaseModel):
+class SourceAnswer(_Answer):
     kind: Literal["source"] = "source"
     source: FailureSource
     table: CodeTable | None = None
 
 
-class PlatformCodeAnswer(BaseModel):
+class PlatformCodeAnswer(_Answer):
     kind: Literal["platform_code"] = "platform_code"
     entry: PlatformCode
     table: CodeTable
@@ -39,24 +44,24 @@ class PlatformCodeAnswer(BaseModel):
     usual_codes: list[FailureCode] = []
 
 
-class FamilyAnswer(BaseModel):
+class FamilyAnswer(_Answer):
     kind: Literal["family"] = "family"
     family: Family
     codes: list[FailureCode]
 
 
-class DiagnosisAnswer(BaseModel):
+class DiagnosisAnswer(_Answer):
     kind: Literal["diagnosis"] = "diagnosis"
     diagnosis: Diagnosis
 
 
-class MatchesAnswer(BaseModel):
+class MatchesAnswer(_Answer):
     kind: Literal["matches"] = "matches"
     query: str
     matches: list[Match]
 
 
-class NotFoundAnswer(BaseModel):
+class NotFoundAnswer(_Answer):
     """Nothing matched; still say what the input implies and what is close."""
 
     kind: Literal["not_found"] = "not_found"
@@ -68,7 +73,7 @@ class NotFoundAnswer(BaseModel):
     nearest: list[Match] = []
 
 
-class UsageAnswer(BaseModel):
+class UsageAnswer(_Answer):
     kind: Literal["usage"] = "usage"
     problem: str | None = None
     examples: list[str]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -24,10 +25,11 @@ from .answers import (
 )
 from .diagnosis import diagnose
 from .loader import Catalog, normalize_name
-from .message import Failure
 from .models import FailureCode, FailureSource, PlatformCode
 from .reason import looks_like_reason
-from .scanner import Hit, scan
+
+if TYPE_CHECKING:
+    from .scanner import Hit
 
 MAX_QUERY_LENGTH = 4000
 MAX_MATCHES = 5
@@ -149,18 +151,23 @@ class Explainer:
     """Answers queries against one catalog; build once, ask many times."""
 
     catalog: Catalog
-    _index: _WordIndex = field(init=False)
-    _names: dict[str, Match] = field(init=False)
 
-    def __post_init__(self) -> None:
-        self._index = _WordIndex(self._build_documents())
-        self._names = {}
+    # The word index and the names for "did you mean" are built on first use: an exact code, name
+    # or source needs neither, and ``birdwatch explain 15011`` builds an Explainer for one query.
+    @cached_property
+    def _index(self) -> _WordIndex:
+        return _WordIndex(self._build_documents())
+
+    @cached_property
+    def _names(self) -> dict[str, Match]:
+        names = {}
         for code in self.catalog.data.codes:
             for name in (code.name, *code.aliases):
-                self._names[name] = self._code_match(code)
+                names[name] = self._code_match(code)
         for source in self.catalog.data.sources:
             for alias in (source.name, *source.aliases):
-                self._names[alias.upper()] = self._source_match(source)
+                names[alias.upper()] = self._source_match(source)
+        return names
 
     # -- public -------------------------------------------------------------------------------
 
@@ -272,6 +279,8 @@ class Explainer:
         """Codes, names and source + platform code pairs the scanner finds in the text ("code 15011",
         "INVALID_SPAM 15011", "whatsapp 131047 again"): one is answered as if typed alone; several
         are listed first, in order of appearance, followed by the best word matches."""
+        from .scanner import scan  # its patterns are compiled on import; exact queries never get here
+
         found = [
             resolved for hit in scan(self.catalog, text, from_integration=True) if (resolved := self._resolve(hit))
         ]
@@ -465,6 +474,8 @@ def _json_fields(text: str) -> dict[str, str | None]:
     payload = data.get("payload")
     message: dict[str, Any] = payload if isinstance(payload, dict) else data
     raw_failure = message.get("failure", message if "source" in message else None)
+    from .message import Failure  # the Bird message models, for pasted JSON only
+
     try:
         failure = Failure.model_validate(raw_failure) if isinstance(raw_failure, dict) else None
     except ValidationError:
