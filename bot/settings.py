@@ -44,6 +44,8 @@ class Settings(BaseSettings):
     birdwatch_config: Path | None = None
     # Where alerts are enriched without a config file: "all", or Slack channel ids separated by commas.
     birdwatch_enrich_channels: str | None = None
+    # Without a config file: enriched channels that carry only Bird alerts (bare codes count there).
+    birdwatch_bird_channels: str | None = None
 
     @field_validator("slack_bot_token")
     @classmethod
@@ -78,6 +80,13 @@ class Settings(BaseSettings):
             raise ValueError('must be "all" or Slack channel ids such as C0123ABCD, separated by commas')
         return value
 
+    @field_validator("birdwatch_bird_channels")
+    @classmethod
+    def _bird_channel_list(cls, value: str | None) -> str | None:
+        if value is not None and any(not SLACK_CHANNEL_ID.fullmatch(c) for c in _split_channels(value)):
+            raise ValueError("must be Slack channel ids such as C0123ABCD, separated by commas")
+        return value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_level(cls, value: Any) -> Any:
@@ -96,6 +105,10 @@ class Settings(BaseSettings):
         if self.birdwatch_enrich_channels is None or self.enrich_all_channels:
             return frozenset()
         return frozenset(_split_channels(self.birdwatch_enrich_channels))
+
+    @property
+    def bird_alert_channel_ids(self) -> frozenset[str]:
+        return frozenset(_split_channels(self.birdwatch_bird_channels or ""))
 
     @property
     def slack_api_base_url(self) -> str | None:

@@ -10,9 +10,12 @@ from catalog.answers import (
     DiagnosisAnswer,
     FamilyAnswer,
     MatchesAnswer,
+    MessageIdAnswer,
     NotFoundAnswer,
     PlatformCodeAnswer,
     SourceAnswer,
+    StatusAnswer,
+    UsageAnswer,
 )
 from catalog.diagnosis import Diagnosis
 from catalog.labels import OWNER_LABELS, RETRY_LABELS, STAGE_LABELS, confidence_label
@@ -22,6 +25,12 @@ WIDTH = 88
 
 
 def render(answer: Answer) -> str:
+    text = _render_kind(answer)
+    note = getattr(answer, "note", None)
+    return f"{_wrap(note)}\n\n{text}" if note else text
+
+
+def _render_kind(answer: Answer) -> str:
     if isinstance(answer, CodeAnswer):
         return _code(answer.code, f"{answer.family.prefix}XXX {answer.family.name}")
     if isinstance(answer, SourceAnswer):
@@ -46,6 +55,21 @@ def render(answer: Answer) -> str:
                 _wrap("Usually comes with Bird codes: " + ", ".join(f"{c.code} {c.name}" for c in answer.usual_codes))
             )
         return "\n".join([*lines, f"Docs: {e.docs_url or answer.table.docs_url}"])
+    if isinstance(answer, StatusAnswer):
+        return _status(answer)
+    if isinstance(answer, MessageIdAnswer):
+        lines = [
+            f"{answer.message_id} is a Bird message id. To see why this message failed, look it up in Slack:",
+            f"  {answer.command}",
+        ]
+        if answer.workspace_id is None:
+            lines.append(
+                _wrap(
+                    "(<workspace> is a workspace id or alias; in a channel with a default workspace, "
+                    f"/message {answer.message_id} is enough.)"
+                )
+            )
+        return "\n".join(lines)
     if isinstance(answer, FamilyAnswer):
         lines = [f"{answer.family.prefix}XXX: {answer.family.name}", _wrap(answer.family.meaning), ""]
         return "\n".join(lines + [f"  {c.code} {c.name}: {c.title}" for c in answer.codes])
@@ -60,8 +84,25 @@ def render(answer: Answer) -> str:
             lines.append(f"Did you mean {answer.did_you_mean.label}? birdwatch explain {answer.did_you_mean.query}")
         lines += [f"  near: {m.label}: {m.summary}" for m in answer.nearest]
         return "\n".join(lines)
+    assert isinstance(answer, UsageAnswer)
     lines = [answer.problem, ""] if answer.problem else []
     lines += ["Explain a Bird message failure. Examples:", *[f"  birdwatch explain {e}" for e in answer.examples]]
+    return "\n".join(lines)
+
+
+def _status(answer: StatusAnswer) -> str:
+    status = answer.status
+    lines = [f"status {status.name}: {status.plain}", "", _wrap(status.meaning), ""]
+    if status.failed:
+        lines.append(
+            _wrap(
+                "The message failed and this status is final. Why it failed is in the message's failure "
+                "object and reason: explain those, or look the message up in Slack with:"
+            )
+        )
+        lines.append("  /message <workspace> <message-id>")
+    else:
+        lines.append("Final: this status will not change." if status.final else "In progress: it may still change.")
     return "\n".join(lines)
 
 

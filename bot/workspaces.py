@@ -67,6 +67,8 @@ class EnrichmentConfig(BaseModel):
     all_channels: bool = False
     channels: frozenset[str] = frozenset()
     repeat_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    # Channels that carry only Bird alerts: a bare code there needs no other sign that it is Bird's.
+    bird_channels: frozenset[str] = frozenset()
 
 
 class BirdwatchConfig(BaseModel):
@@ -108,6 +110,10 @@ class BirdwatchConfig(BaseModel):
     def enriches(self, channel_id: str) -> bool:
         """Whether alerts in this Slack channel get an explanation without being asked."""
         return self.enrichment.all_channels or channel_id in self.enrichment.channels
+
+    def only_bird_alerts(self, channel_id: str) -> bool:
+        """Whether this Slack channel was declared to carry only Bird alerts (the looser scanning rule)."""
+        return channel_id in self.enrichment.bird_channels
 
 
 # --- the file -----------------------------------------------------------------------------------
@@ -172,6 +178,7 @@ class _EnrichmentSection(BaseModel):
     all_channels: bool = False
     channels: list[SlackChannelId] = []
     repeat_window_minutes: int = Field(default=30, ge=1, le=24 * 60)
+    bird_channels: list[SlackChannelId] | None = None
 
 
 class _ConfigFile(BaseModel):
@@ -213,6 +220,10 @@ def _enrichment(settings: Settings, section: _EnrichmentSection) -> EnrichmentCo
         all_channels=section.all_channels if configured_in_file else settings.enrich_all_channels,
         channels=frozenset(section.channels) if configured_in_file else settings.enrich_channel_ids,
         repeat_window_minutes=section.repeat_window_minutes,
+        # The file's list when it has the key (even empty), else BIRDWATCH_BIRD_CHANNELS.
+        bird_channels=frozenset(section.bird_channels)
+        if section.bird_channels is not None
+        else settings.bird_alert_channel_ids,
     )
 
 
@@ -354,6 +365,15 @@ def _enrichment_problems(section: _EnrichmentSection) -> list[str]:
         problems.append(
             "[enrichment] lists channels but all_channels is true: set all_channels = false to use the list"
         )
+    if section.channels and not section.all_channels:
+        problems += [
+            f"[enrichment] bird_channels: {channel} is not enriched; add it to channels too"
+            for channel in sorted(set(section.bird_channels or []) - set(section.channels))
+        ]
+    problems += [
+        f"[enrichment] bird_channels: {channel} is listed more than once"
+        for channel in _repeated(section.bird_channels or [])
+    ]
     return problems
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from .diagnosis import Diagnosis
-from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode
+from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
 
 
 class _Answer(BaseModel):
@@ -18,22 +18,28 @@ class _Answer(BaseModel):
 class Match(_Answer):
     """One entry in a ranked list; ``query`` opens its full explanation."""
 
-    kind: Literal["code", "source", "platform_code", "family"]
+    kind: Literal["code", "source", "platform_code", "family", "status"]
     query: str
     label: str
     summary: str
+
+
+# ``note`` on an answer says how the query was read when that was not literal ("Read “whatsap” as
+# whatsapp."), so a corrected typo or a fallback to a broader entry is never silent.
 
 
 class CodeAnswer(_Answer):
     kind: Literal["code"] = "code"
     code: FailureCode
     family: Family
+    note: str | None = None
 
 
 class SourceAnswer(_Answer):
     kind: Literal["source"] = "source"
     source: FailureSource
     table: CodeTable | None = None
+    note: str | None = None
 
 
 class PlatformCodeAnswer(_Answer):
@@ -42,6 +48,32 @@ class PlatformCodeAnswer(_Answer):
     table: CodeTable
     source: FailureSource
     usual_codes: list[FailureCode] = []
+    note: str | None = None
+
+
+class StatusAnswer(_Answer):
+    """A message ``status`` value: what it means and where to look next."""
+
+    kind: Literal["status"] = "status"
+    status: Status
+    note: str | None = None
+
+
+class MessageIdAnswer(_Answer):
+    """A Bird message id: /failure explains codes, ``/message`` looks a message up."""
+
+    kind: Literal["message_id"] = "message_id"
+    message_id: str
+    channel_id: str | None = None
+    workspace_id: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def command(self) -> str:
+        """The ``/message`` command to type, as complete as the query allows."""
+        workspace = self.workspace_id or "<workspace>"
+        channel = f" {self.channel_id}" if self.channel_id else ""
+        return f"/message {workspace}{channel} {self.message_id}"
 
 
 class FamilyAnswer(_Answer):
@@ -59,6 +91,7 @@ class MatchesAnswer(_Answer):
     kind: Literal["matches"] = "matches"
     query: str
     matches: list[Match]
+    note: str | None = None
 
 
 class NotFoundAnswer(_Answer):
@@ -83,6 +116,8 @@ Answer = (
     CodeAnswer
     | SourceAnswer
     | PlatformCodeAnswer
+    | StatusAnswer
+    | MessageIdAnswer
     | FamilyAnswer
     | DiagnosisAnswer
     | MatchesAnswer

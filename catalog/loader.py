@@ -15,11 +15,12 @@ import pickle
 import re
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from .models import (
     CatalogData,
@@ -63,6 +64,23 @@ class CatalogError(ValueError):
     """The data files are inconsistent: a duplicate, or a reference to nothing."""
 
 
+@dataclass(frozen=True)
+class PlatformCodeLookup:
+    """The entries a source's code resolves to, and how.
+
+    Meta reports a code with an optional subcode (``10`` and ``10-2534022``), and Bird may pass either
+    in ``failure.source.code``, so a code the catalog lacks falls back in both directions:
+
+    - ``exact``: the code as given.
+    - ``without_subcode``: the subcode is unknown; the bare code's entry (``10`` for ``10-2534022``).
+    - ``with_subcode``: only ``code-subcode`` entries exist for a bare code (``551-1545041`` for ``551``).
+    - ``by_subcode``: the number is a known subcode (``100-2018001`` for ``2018001``).
+    """
+
+    entries: tuple[PlatformCode, ...]
+    how: Literal["exact", "without_subcode", "with_subcode", "by_subcode"]
+
+
 class Catalog:
     """The validated catalog, indexed for lookup."""
 
@@ -99,6 +117,14 @@ class Catalog:
             )
             for source in data.sources
         }
+        # Messenger-style "code-subcode" entries by their code and by their subcode, per table.
+        self._with_subcode: dict[tuple[str, str], list[PlatformCode]] = {}
+        self._by_subcode: dict[tuple[str, str], list[PlatformCode]] = {}
+        for entry in data.platform_codes:
+            code, dash, subcode = entry.code.partition("-")
+            if dash:
+                self._with_subcode.setdefault((entry.table, code), []).append(entry)
+                self._by_subcode.setdefault((entry.table, subcode), []).append(entry)
         self._first_source: dict[str, FailureSource] = {}
         for source in data.sources:
             for table_id in self._tables_for[source.name]:
@@ -199,6 +225,22 @@ class Catalog:
             if entry is not None:
                 return entry
         return None
+
+    def platform_codes_for(self, source: FailureSource, code: str) -> PlatformCodeLookup:
+        """Every entry ``code`` may mean as ``source`` reports it, falling back between ``code`` and
+        ``code-subcode`` when the catalog lacks the form given (see PlatformCodeLookup)."""
+        tables = self.tables_for(source)
+        exact = [entry for t in tables if (entry := self.platform_codes.get((t, code))) is not None]
+        if exact:
+            return PlatformCodeLookup(tuple(exact), "exact")
+        bare, dash, _ = code.partition("-")
+        if dash:
+            broader = [entry for t in tables if (entry := self.platform_codes.get((t, bare))) is not None]
+            return PlatformCodeLookup(tuple(broader), "without_subcode")
+        narrower = [entry for t in tables for entry in self._with_subcode.get((t, code), ())]
+        if narrower:
+            return PlatformCodeLookup(tuple(narrower), "with_subcode")
+        return PlatformCodeLookup(tuple(e for t in tables for e in self._by_subcode.get((t, code), ())), "by_subcode")
 
     def first_source_of(self, table_id: str) -> FailureSource:
         """The source a platform code is shown under when the user named none (e.g. facebook for

@@ -24,6 +24,25 @@ it: fail/failed/failure, error, code, bird, messagebird, status, delivery, undel
 sending, rejected, alert, firing. A number written as a reference ("PR #15011",
 "PROJ-15011") needs the alert word even in a bot's post. Names with an underscore, source + platform code pairs and
 labelled message ids are specific enough to count wherever they appear.
+
+Those are the rules when someone asks (``rule="asked"``: ``/failure``, the shortcut, a
+mention). birdwatch also reads alerts nobody asked it about, and there a wrong reply spends
+trust, so two stricter rules apply (details in ``bird_context``):
+
+- ``rule="bird_channel"`` (a channel opted in as carrying only Bird alerts): the rules above,
+  except that a number that reads as a figure is never a code: a quantity (``15011 errors``,
+  ``queue depth 15004``, ``> 12002``), a port or address (``10.1.2.3:15011``), part of a path or
+  URL (``/orders/15011``), a build, job, run, issue or incident number (``#15006``, ``run 14021``),
+  part of a name (``api-7d9f-15005``), a line number (``line 404``, ``app.py:15011``) or a
+  version. A source whose name is an ordinary word (``line``, ``wa``, ``sms``, ``voice``) counts
+  only where it clearly names a source: labelled (``source: line``, ``failure.source.name``) or
+  written in capitals (``LINE``) near an alert word.
+- ``rule="bird_context"`` (every other enriched channel): as ``bird_channel``, and in addition
+  bare codes, generic names (``INVALID_INPUT``, ``NETWORK_TIMEOUT``), sources with platform codes
+  and message ids count only in a message with Bird context: it mentions Bird or MessageBird
+  (``api.bird.com``, ``sms-messagebird``), a Bird status (``delivery_failed``), a distinctive
+  failure code name (``INVALID_SPAM``), ``failure.code``/``failure code``/``failure.source``,
+  or a Channels API message path (``/workspaces/…/channels/…/messages/…``).
 """
 
 from __future__ import annotations
@@ -36,6 +55,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
 
+from . import bird_context
 from .loader import Catalog
 from .models import FailureCode, FailureSource
 
@@ -46,6 +66,7 @@ PAIR_GAP_CHARS = 40
 LABEL_CHARS = 30
 
 HitKind = Literal["code", "platform_code", "message_id"]
+Rule = Literal["asked", "bird_channel", "bird_context"]
 
 _UUID = r"(?<![0-9A-Za-z])[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}(?![0-9A-Za-z])"
 # A digit run, optionally "-digits" (platform codes like 21-1), not glued to letters or to
@@ -108,10 +129,12 @@ class _Aliases:
     pattern: re.Pattern[str]
 
 
-def scan(catalog: Catalog, text: str, *, from_integration: bool, limit: int = MAX_HITS) -> list[Hit]:
-    """Distinct hits in ``text`` in order of first appearance, at most ``limit``."""
+def scan(
+    catalog: Catalog, text: str, *, from_integration: bool, limit: int = MAX_HITS, rule: Rule = "asked"
+) -> list[Hit]:
+    """Distinct hits in ``text`` in order of first appearance, at most ``limit``, by ``rule``."""
     text = text[:MAX_TEXT_CHARS]
-    reader = _Reader(catalog, text, from_integration, limit)
+    reader = _Reader(catalog, text, from_integration, limit, rule)
     for place in _places(_words(catalog), text):
         if reader.full:
             break
@@ -151,12 +174,16 @@ def _uuids_to_read(text: str) -> list[int]:
 class _Reader:
     """Reads tokens in text order, only around the places it is given, and collects the hits."""
 
-    def __init__(self, catalog: Catalog, text: str, from_integration: bool, limit: int) -> None:
+    def __init__(self, catalog: Catalog, text: str, from_integration: bool, limit: int, rule: Rule) -> None:
         self.catalog, self.text, self.from_integration, self.limit = catalog, text, from_integration, limit
         self.aliases = _aliases(catalog)
         self.hits: dict[tuple[str, str], Hit] = {}
         self.read_until = 0  # tokens starting before this have been read, or cannot change anything
         self.pending_source: tuple[FailureSource, int] | None = None  # a source still waiting for its code
+        self.pending_named = True  # whether that source was clearly named (always, when asked)
+        self.unasked = rule != "asked"
+        # Whether what needs Bird context may count: always, unless the rule asks for context.
+        self.in_context = rule != "bird_context" or bird_context.has_bird_context(catalog, text)
         self.last_uuid_end = self.skip_until = 0
 
     @property
@@ -190,7 +217,8 @@ class _Reader:
         elif kind == "word":
             hit = self._word(match, token)
         elif kind == "uuid":
-            if _labelled_as_message(self.text[max(self.last_uuid_end, match.start() - LABEL_CHARS) : match.start()]):
+            before = self.text[max(self.last_uuid_end, match.start() - LABEL_CHARS) : match.start()]
+            if self.in_context and _labelled_as_message(before):
                 hit = Hit("message_id", token.lower(), token.lower())
             self.last_uuid_end = match.end()
         if hit is not None:
@@ -198,19 +226,31 @@ class _Reader:
 
     def _number(self, match: re.Match[str], token: str) -> Hit | None:
         hit = None
-        if self.pending_source is not None and match.start() - self.pending_source[1] <= PAIR_GAP_CHARS:
-            hit = _platform_hit(self.catalog, self.pending_source[0], token)
+        pending = self.pending_source
+        if pending is not None and match.start() - pending[1] <= PAIR_GAP_CHARS and self.pending_named:
+            hit = None if self._figure(match, after_source=True) else _platform_hit(self.catalog, pending[0], token)
         self.pending_source = None
         if hit is None and len(token) == 5 and token.isdigit():
+            code = self.catalog.codes.get(int(token))
+            if code is not None and self.unasked and (not self.in_context or self._figure(match)):
+                return None
             # "PR #15011" and "PROJ-15011" are references, not codes, unless an alert word is near.
             counts = self.from_integration and not _REFERENCE.search(
                 self.text, max(0, match.start() - 24), match.start()
             )
-            hit = _code_hit(self.catalog.codes.get(int(token)), self.text, match, counts)
+            hit = _code_hit(code, self.text, match, counts)
         return hit
+
+    def _figure(self, match: re.Match[str], *, after_source: bool = False) -> bool:
+        """Whether an unasked scan must read the number as a figure rather than a code."""
+        return self.unasked and bird_context.reads_as_figure(
+            self.catalog, self.text, match.start(), match.end(), after_source=after_source
+        )
 
     def _word(self, match: re.Match[str], token: str) -> Hit | None:
         name = self.catalog.codes_by_name.get(token.upper())
+        if name is not None and self.unasked and not self.in_context and not bird_context.distinctive_name(token):
+            return None  # INVALID_INPUT or EXPIRED alone could come from any system
         if name is not None and "_" in token:
             return _code_hit(name, self.text, match, counts_anywhere=True)
         if name is not None:
@@ -220,7 +260,19 @@ class _Reader:
             source, alias_end = _source_at(self.catalog, self.aliases, self.text, match.start())
             if source is not None:
                 self.pending_source, self.skip_until = (source, alias_end), alias_end
+                self.pending_named = not self.unasked or self._names_a_source(match.start(), alias_end)
         return None
+
+    def _names_a_source(self, start: int, end: int) -> bool:
+        """Whether the alias at ``start`` clearly names a failure source in an unasked scan, in Bird
+        context: a brand ("whatsapp", "sms-messagebird") does; an ordinary word ("line", "wa") only
+        when labelled as a source, or in capitals ("LINE") near an alert word."""
+        alias = self.text[start:end]
+        if not self.in_context:
+            return False
+        if bird_context.brand_alias(alias) or bird_context.labelled_as_source(self.text, start):
+            return True
+        return alias.isupper() and _near_alert_word(self.text, start, end)
 
 
 def _run_start(text: str, place: int, floor: int) -> int:
@@ -232,7 +284,7 @@ def _run_start(text: str, place: int, floor: int) -> int:
 
 
 def _code_hit(code: FailureCode | None, text: str, match: re.Match[str], counts_anywhere: bool) -> Hit | None:
-    if code is None or not (counts_anywhere or _near_alert_word(text, match)):
+    if code is None or not (counts_anywhere or _near_alert_word(text, match.start(), match.end())):
         return None
     return Hit("code", str(code.code), str(code.code))
 
@@ -251,10 +303,10 @@ def _platform_hit(catalog: Catalog, source: FailureSource, number: str) -> Hit |
     return Hit("platform_code", f"{source.name}:{number}", f"{source.name} {number}")
 
 
-def _near_alert_word(text: str, match: re.Match[str]) -> bool:
+def _near_alert_word(text: str, start: int, end: int) -> bool:
     # The token itself is a number or a name, so only the text around it is searched.
-    before = _ALERT_WORDS.search(text, max(match.start() - CONTEXT_CHARS, 0), match.start())
-    return before is not None or _ALERT_WORDS.search(text, match.end(), match.end() + CONTEXT_CHARS) is not None
+    before = _ALERT_WORDS.search(text, max(start - CONTEXT_CHARS, 0), start)
+    return before is not None or _ALERT_WORDS.search(text, end, end + CONTEXT_CHARS) is not None
 
 
 def _labelled_as_message(before: str) -> bool:

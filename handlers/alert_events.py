@@ -1,7 +1,8 @@
 """Alert-thread enrichment: one catch-all ``message`` listener feeding an internal dispatcher.
 
 Every message event is acknowledged (Slack never retries for want of a listener); the dispatcher
-then decides, cheaply and in memory, whether the message is an alert worth one thread reply.
+then decides, cheaply and in memory, whether the message is an alert worth one thread reply: only
+what is about Bird counts (``catalog.bird_context``), and a resolved notification never does.
 Exactly once: an event id is handled once, a (channel, ts, code) is replied to once (covering
 redeliveries with new event ids and edits that repeat codes), and the same alert firing again
 in the channel with the same code within the repeat window gets no new reply. Mutes silence a
@@ -16,13 +17,13 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
-from catalog.scanner import Hit
+from catalog.scanner import Hit, Rule
 
-from .alert_text import alert_text, is_integration_post, is_thread_reply, message_content
+from .alert_text import alert_text, is_integration_post, is_resolved_notification, is_thread_reply, message_content
 from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, muted_note, thread_reply
 from .deps import EVENT_TTL, Poster, Spawner, StateStore, WorkspaceDirectory
 from .payload import dig, logged_failures, text_at
@@ -53,7 +54,7 @@ class AlertEnricher:
             return
         text = alert_text(content)
         from_integration = is_integration_post(content)
-        hits = self.explanations.scan(text, from_integration=from_integration)
+        hits = self._hits(content, text, channel, from_integration)
         if not hits or (event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL)):
             return
         alert = alert_identity(text)
@@ -64,6 +65,12 @@ class AlertEnricher:
         # Integrations post alerts; a person's post is looked up in Bird only if that person may.
         poster_id = None if from_integration else text_at(content, "user")
         self.tasks.spawn(self._reply(channel, ts, new, poster_id), name="enrich-alert")
+
+    def _hits(self, content: Mapping[str, Any], text: str, channel: str, from_integration: bool) -> list[Hit]:
+        only_bird = self.workspaces.only_bird_alerts(channel)
+        return hits_to_explain(
+            self.explanations.scan, content, text, from_integration=from_integration, only_bird_alerts=only_bird
+        )
 
     def _worth_reading(self, content: Mapping[str, Any], channel: str, context: AsyncBoltContext) -> bool:
         if is_thread_reply(content) or not self.workspaces.enriches(channel):
@@ -94,6 +101,24 @@ class AlertEnricher:
         until = self.clock() + hours * 3600
         await self.store.set_mute(channel, key, until, user)
         return until
+
+
+class Scanner(Protocol):
+    """``ThreadExplanations.scan``, or ``catalog.scanner.scan`` with its catalog bound."""
+
+    def __call__(self, text: str, *, from_integration: bool, rule: Rule) -> list[Hit]: ...
+
+
+def hits_to_explain(
+    scan: Scanner, content: Mapping[str, Any], text: str, *, from_integration: bool, only_bird_alerts: bool
+) -> list[Hit]:
+    """What an alert nobody asked about gets explained: nothing in a resolved notification; elsewhere
+    what the scanner's unasked rule finds in ``text`` (``content`` flattened), the looser rule in a
+    channel declared to carry only Bird alerts."""
+    if is_resolved_notification(content):
+        return []
+    rule: Rule = "bird_channel" if only_bird_alerts else "bird_context"
+    return scan(text, from_integration=from_integration, rule=rule)
 
 
 _DIGITS = re.compile(r"[0-9]+")

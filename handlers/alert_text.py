@@ -31,6 +31,42 @@ _NOT_A_STRING = "\0"  # stands in for a wrongly typed "subtype" or "type", which
 
 def alert_text(message: Mapping[str, Any]) -> str:
     """Everything readable in ``message``: text, attachments and blocks, markup decoded."""
+    return "\n".join(_readable_parts(message))
+
+
+def is_resolved_notification(message: Mapping[str, Any]) -> bool:
+    """True when ``message`` announces that an alert stopped: Alertmanager and Grafana ``[RESOLVED]``,
+    Grafana's legacy ``[OK]``, Datadog ``Recovered``, PagerDuty ``Resolved``, Opsgenie ``closed``,
+    CloudWatch's ``OK`` state. Such a message is never explained: whatever it names was explained
+    when it fired, if it was worth explaining. A message that also says something is firing
+    (a group with firing and resolved alerts) is not a resolved notification."""
+    heads = [part[:_HEAD_CHARS] for part in _readable_parts(message)]
+    if any(_FIRING.search(head) for head in heads):
+        return False
+    return any(_RESOLVED.search(head) for head in heads)
+
+
+# Only the start of each readable part is read: titles, pretexts and the first lines of text.
+_HEAD_CHARS = 600
+# Bold, quotes, bullets, emoji codes and the tool's name before a marker.
+_LINE_START = (
+    r"(?m:^)[^\w\[]{0,6}(?::[\w+-]+:[^\w\[]{0,4})*"
+    r"(?:(?i:datadog|grafana|pagerduty|opsgenie|alertmanager|sentry|cloudwatch|aws chatbot|prometheus)\W{1,3})?"
+)
+_RESOLVED = re.compile(
+    _LINE_START + r"(?:\[(?i:resolved)(?::\d+)?\]|\[OK\]|(?:\[P\d\]\s*)?\[?(?i:recovered)\b|(?:RESOLVED|CLOSED)\b"
+    r"|(?i:resolved|closed)(?:\s*[:|\u2013-]|\s+by\b|\W*(?m:$))|OK:\s|(?i:status)\W{0,3}(?i:resolved|closed|recovered|ok)\b)"
+    r"|(?i:state)\W{0,3}(?:(?i:changed)\s+)?(?:(?i:from)\s+\w+\s+)?(?i:to)\s+OK\b|NewStateValue\W{0,4}OK\b"
+    r"|\b(?i:alert|incident|issue)\s+(?:#?[\w-]+\s+)?(?:(?i:was|has\s+been)\s+)?(?:(?i:marked\s+as)\s+)?"
+    r"(?i:closed|resolved)\b"
+)
+_FIRING = re.compile(
+    r"\[(?i:firing)\b|\[Alerting\]|(?:^|\s)ALARM:|(?i:state)\W{0,3}(?:(?i:changed)\s+)?(?:(?i:from)\s+\w+\s+)?"
+    r"(?i:to)\s+ALARM\b|NewStateValue\W{0,4}ALARM\b|" + _LINE_START + r"(?:\[P\d\]\s*)?\[?(?i:triggered|re-triggered)\b"
+)
+
+
+def _readable_parts(message: Mapping[str, Any]) -> list[str]:
     collector = _Collector()
     if isinstance(message, Mapping):
         collector.add(message.get("text"))
@@ -44,7 +80,7 @@ def alert_text(message: Mapping[str, Any]) -> str:
             collector.add_blocks(attachment.get("blocks"))
             for key in _ATTACHMENT_TAIL_KEYS:
                 collector.add(attachment.get(key))
-    return "\n".join(collector.parts)
+    return collector.parts
 
 
 def message_content(event: Mapping[str, Any]) -> Mapping[str, Any] | None:

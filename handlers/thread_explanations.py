@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from catalog import Explainer, diagnose_message
 from catalog.message import BirdError
-from catalog.scanner import MAX_HITS, Hit, scan
+from catalog.scanner import MAX_HITS, Hit, Rule, scan
 
 from .blocks.enrichment_builder import CatalogItem, Item, MessageItem
 from .deps import MessageSource, WorkspaceDirectory
@@ -19,8 +19,8 @@ class ThreadExplanations:
     bird: MessageSource
     workspaces: WorkspaceDirectory
 
-    def scan(self, text: str, *, from_integration: bool, limit: int = MAX_HITS) -> list[Hit]:
-        return scan(self.explainer.catalog, text, from_integration=from_integration, limit=limit)
+    def scan(self, text: str, *, from_integration: bool, limit: int = MAX_HITS, rule: Rule = "asked") -> list[Hit]:
+        return scan(self.explainer.catalog, text, from_integration=from_integration, limit=limit, rule=rule)
 
     async def items(self, hits: list[Hit], channel: str, user: str | None = None) -> list[Item]:
         """Explain every hit (callers bound how many); message ids are looked up concurrently in the

@@ -13,9 +13,11 @@ from catalog.answers import (
     FamilyAnswer,
     Match,
     MatchesAnswer,
+    MessageIdAnswer,
     NotFoundAnswer,
     PlatformCodeAnswer,
     SourceAnswer,
+    StatusAnswer,
     UsageAnswer,
 )
 from catalog.diagnosis import Diagnosis
@@ -77,6 +79,8 @@ def shareable_query(answer: Answer) -> str | None:
         return f"{answer.source.name} {answer.entry.code}"
     if isinstance(answer, FamilyAnswer):
         return f"{answer.family.prefix}xxx"
+    if isinstance(answer, StatusAnswer):
+        return answer.status.name
     if isinstance(answer, DiagnosisAnswer):
         return diagnosis_query(answer.diagnosis)
     return None
@@ -118,6 +122,15 @@ def _diagnosis_json(diagnosis: Diagnosis, room: int) -> str:
 
 
 def _render(answer: Answer) -> tuple[list[Block], str]:
+    blocks, text = _render_kind(answer)
+    note = getattr(answer, "note", None)
+    if note:
+        # How the query was read ("Read “whatsap” as the source whatsapp."), right under the headline.
+        blocks.insert(1 if blocks and blocks[0].get("type") == "header" else 0, context(escape(note)))
+    return blocks, text
+
+
+def _render_kind(answer: Answer) -> tuple[list[Block], str]:
     if isinstance(answer, CodeAnswer):
         return _code(answer), f"{answer.code.code} {answer.code.name}: {answer.code.title}"
     if isinstance(answer, SourceAnswer):
@@ -126,6 +139,10 @@ def _render(answer: Answer) -> tuple[list[Block], str]:
         return platform_blocks(answer), f"{answer.source.name} code {answer.entry.code}: {answer.entry.name}"
     if isinstance(answer, FamilyAnswer):
         return _family(answer), f"{answer.family.prefix}XXX: {answer.family.name}"
+    if isinstance(answer, StatusAnswer):
+        return _status(answer), f"Status {answer.status.name}: {answer.status.plain}"
+    if isinstance(answer, MessageIdAnswer):
+        return _message_id(answer), f"That is a Bird message id: look it up with {answer.command}"
     if isinstance(answer, DiagnosisAnswer):
         code = answer.diagnosis.code
         # diagnosis_blocks leave the code's own header out; without this the code is nowhere in the reply.
@@ -218,6 +235,45 @@ def _family(answer: FamilyAnswer) -> list[Block]:
     ]
 
 
+def _status(answer: StatusAnswer) -> list[Block]:
+    status = answer.status
+    if status.failed:
+        state = "The message failed and this status is final: sending it again is a new message."
+        next_step = (
+            "*Why it failed* is in the message's `failure` object and `reason`: paste them here, or look the "
+            "message up with `/message &lt;workspace&gt; &lt;message-id&gt;`."
+        )
+    elif status.final:
+        state, next_step = "Final: this status will not change.", None
+    else:
+        state, next_step = "In progress: this status may still change.", None
+    blocks = [
+        header(f"Status: {status.name}"),
+        section(f"*{escape(status.plain)}*\n{escape(status.meaning)}"),
+        context(state),
+    ]
+    if next_step:
+        blocks.append(section(next_step))
+    return blocks
+
+
+def _message_id(answer: MessageIdAnswer) -> list[Block]:
+    blocks = [
+        section(
+            f":mag: `{answer.message_id}` is a Bird message id. `/failure` explains failure codes; "
+            "to see why this message failed, look it up:\n" + code_block(answer.command)
+        )
+    ]
+    if answer.workspace_id is None:
+        blocks.append(
+            context(
+                "Replace `&lt;workspace&gt;` with a workspace id or alias; in a channel with a default workspace, "
+                f"`/message {answer.message_id}` is enough."
+            )
+        )
+    return blocks
+
+
 def _matches(answer: MatchesAnswer) -> list[Block]:
     blocks: list[Block] = [section(f"*{len(answer.matches)} entries match “{escape(answer.query[:200])}”*")]
     blocks += [_match_row(match) for match in answer.matches]
@@ -261,7 +317,7 @@ def _usage(answer: UsageAnswer) -> list[Block]:
     examples = "\n".join(f"• `/failure {escape(example)}`" for example in answer.examples)
     blocks += [
         section(
-            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, "
+            "*Explain a Bird message failure.* Give a failure code, a name, a source, a platform code, a status, "
             "a few words, or paste a `reason` or `failure` JSON:\n" + examples
         ),
         context("Answers are visible only to you until you press *Share in channel*."),

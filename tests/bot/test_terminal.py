@@ -59,6 +59,19 @@ KINDS = {
     "matches": ("opted out", ["entries match “opted out”", "15016 OPTEDOUT_RECEIVER", "birdwatch explain 15016"]),
     "not_found": ("15009", ["15009 is not in the catalog", "near: 15008 UNSUPPORTED_ACTION"]),
     "did_you_mean": ("INVALID_SPMA", ["Did you mean 15011 INVALID_SPAM? birdwatch explain 15011"]),
+    "status": (
+        "delivery_failed",
+        ["status delivery_failed: Failed after the platform took it", "/message <workspace> <message-id>"],
+    ),
+    "message_id": (
+        "3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        ["is a Bird message id", "/message <workspace> 3fa85f64-5717-4562-b3fc-2c963f66afa6"],
+    ),
+    "message_id from a url": (
+        "https://api.bird.com/workspaces/2f1c0a9e-5b8d-4a4e-9c1e-0d3a7b6c5e4f/messages/3fa85f64-5717-4562-b3fc-2c963f66afa6",
+        ["/message 2f1c0a9e-5b8d-4a4e-9c1e-0d3a7b6c5e4f 3fa85f64-5717-4562-b3fc-2c963f66afa6"],
+    ),
+    "corrected source": ("whatsap 131047", ["Read “whatsap” as the source whatsapp.", "whatsapp 131047: "]),
     "usage": ("", ["Explain a Bird message failure", "birdwatch explain 15011"]),
     "usage with problem": ('{"foo": 1}', ["That looks like JSON", "birdwatch explain 15011"]),
 }

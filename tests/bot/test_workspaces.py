@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from bot.settings import Settings
 from bot.workspaces import BirdwatchConfig, ConfigError, load_config
@@ -408,3 +409,54 @@ channels = ["#oncall"]
     assert "[[workspace]] #1 colour: unknown setting" in message
     assert "not a Slack channel id" in message
     assert "alias 'prod' is used more than once" in message
+
+
+# --- channels that carry only Bird alerts ---------------------------------------------------------
+
+
+def test_bird_channels_from_the_file(tmp_path: Path) -> None:
+    text = workspace_entry() + '[enrichment]\nchannels = ["C0ALERTS", "C0BIRD"]\nbird_channels = ["C0BIRD"]\n'
+    config = load_config(settings(write(tmp_path, text)), ENVIRON)
+
+    assert config.only_bird_alerts("C0BIRD")
+    assert not config.only_bird_alerts("C0ALERTS")
+
+
+def test_no_channel_carries_only_bird_alerts_by_default(tmp_path: Path) -> None:
+    config = load_config(settings(write(tmp_path, EXAMPLE)), ENVIRON)
+
+    assert not config.only_bird_alerts("C0ALERTS")
+    assert config.enrichment.bird_channels == frozenset()
+
+
+def test_bird_channels_from_the_environment_unless_the_file_has_the_key(tmp_path: Path) -> None:
+    from_env = settings().model_copy(update={"birdwatch_bird_channels": "C0BIRD, C0SMS"})
+    assert load_config(from_env, {}).only_bird_alerts("C0SMS")
+
+    path = write(tmp_path, workspace_entry() + "[enrichment]\nbird_channels = []\n")
+    config = load_config(settings(path).model_copy(update={"birdwatch_bird_channels": "C0BIRD"}), ENVIRON)
+    assert not config.only_bird_alerts("C0BIRD")
+
+
+@pytest.mark.parametrize(
+    ("section", "problem"),
+    [
+        ('bird_channels = ["#alerts"]', "is not a Slack channel id"),
+        ('bird_channels = "C0BIRD"', "[enrichment] bird_channels"),
+        ('channels = ["C0ALERTS"]\nbird_channels = ["C0BIRD"]', "C0BIRD is not enriched; add it to channels too"),
+        ('channels = ["C0BIRD"]\nbird_channels = ["C0BIRD", "C0BIRD"]', "C0BIRD is listed more than once"),
+    ],
+)
+def test_bad_bird_channels_stop_the_start(tmp_path: Path, section: str, problem: str) -> None:
+    message = config_error(tmp_path, workspace_entry() + f"[enrichment]\n{section}\n")
+    assert problem in message
+
+
+def test_bird_channels_in_the_environment_must_be_channel_ids() -> None:
+    with pytest.raises(ValidationError, match="Slack channel ids"):
+        Settings(
+            slack_bot_token="xoxb-test",
+            slack_signing_secret="test-secret",
+            birdwatch_bird_channels="#alerts",
+            _env_file=None,
+        )

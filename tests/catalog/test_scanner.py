@@ -11,9 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from catalog.loader import Catalog
+from catalog.bird_context import DISTINCTIVE_NAMES
+from catalog.loader import Catalog, default_catalog
 from catalog.models import CatalogData
-from catalog.scanner import Hit, scan
+from catalog.scanner import Hit, Rule, scan
 
 MESSAGE_ID = "0d7b6c1e-5f3a-4c2b-9e8d-7a6b5c4d3e2f"
 OTHER_ID = "9f0c1d2e-3b4a-4c5d-8e6f-7a8b9c0d1e2f"
@@ -82,18 +83,25 @@ def make_catalog() -> Catalog:
             _source("whatsapp", ("wa", "whatsapp-cloud"), "whatsapp-cloud"),
             _source("sms-messagebird", ("sms messagebird",), "gsm-map"),
             _source("email", (), None),
+            _source("line", ("line-messaging",), "line"),
         ],
         "tables": [
             {"id": "whatsapp-cloud", "name": "WhatsApp", "docs_url": "https://example.com/wa", **SOURCED},
             {"id": "gsm-map", "name": "GSM MAP", "docs_url": "https://example.com/gsm", **SOURCED},
+            {"id": "line", "name": "LINE", "docs_url": "https://example.com/line", **SOURCED},
         ],
         "platform_codes": [
             _platform_code("whatsapp-cloud", "131047"),
             _platform_code("whatsapp-cloud", "131026"),
             _platform_code("gsm-map", "34"),
             _platform_code("gsm-map", "21-1"),
+            _platform_code("line", "404"),
+            _platform_code("line", "500"),
         ],
-        "statuses": [],
+        "statuses": [
+            {"name": name, "failed": True, "final": True, "plain": "p", "meaning": "m", **SOURCED}
+            for name in ("delivery_failed", "sending_failed")
+        ],
     }
     return Catalog(CatalogData.model_validate(data))
 
@@ -101,8 +109,12 @@ def make_catalog() -> Catalog:
 CATALOG = make_catalog()
 
 
-def keys(text: str, *, from_integration: bool = False, limit: int = 20) -> list[str]:
-    return [hit.key for hit in scan(CATALOG, text, from_integration=from_integration, limit=limit)]
+def keys(text: str, *, from_integration: bool = False, limit: int = 20, rule: Rule = "asked") -> list[str]:
+    return [hit.key for hit in scan(CATALOG, text, from_integration=from_integration, limit=limit, rule=rule)]
+
+
+def unasked(text: str, *, rule: Rule = "bird_context", from_integration: bool = True) -> list[str]:
+    return keys(text, from_integration=from_integration, rule=rule)
 
 
 class TestFalseAlarmRule:
@@ -378,6 +390,14 @@ class TestBoundedCost:
         best = min(_timed(lambda: scan(CATALOG, text, from_integration=False)) for _ in range(3))
         assert best < 0.1
 
+    @pytest.mark.parametrize(
+        "text",
+        ["<" * 100_000, "failure " * 12_000, "MessageBird " * 8_000, "15011 errors " * 7_000, "line 404 " * 10_000],
+    )
+    def test_pathological_text_when_unasked(self, text: str) -> None:
+        best = min(_timed(lambda: scan(CATALOG, text, from_integration=True, rule="bird_context")) for _ in range(3))
+        assert best < 0.1
+
     def test_text_beyond_the_cap_is_ignored(self) -> None:
         assert keys(" " * 100_000 + "15011", from_integration=True) == []
 
@@ -419,3 +439,258 @@ def test_scan_never_raises_and_keeps_its_promises(text: str, from_integration: b
 )
 def test_scan_arbitrary_10_kb_text(text: str) -> None:
     scan(CATALOG, text, from_integration=True)
+
+
+# --- alerts nobody asked about ------------------------------------------------------------------
+
+BIRD = "MessageBird alert:"
+
+
+class TestFiguresAreNotCodes:
+    """In an unasked scan a number that counts, locates or names something is never a code, even in
+    Bird context and in a channel that carries only Bird alerts."""
+
+    @pytest.mark.parametrize(
+        "figure",
+        [
+            "15011 errors in the last 5m",
+            "15011 ms",
+            "latency 15011 ms",
+            "p99 15011",
+            "latency_ms=15011",
+            "queue depth 15011",
+            "queue depth is 15011",
+            "> 15011",
+            ">= 15011",
+            "15011 failed messages",
+            "15011 per minute",
+            "15011 msg/min",
+            "15011%",
+            "sent 15011, delivered 20",
+            "dashboard shows 15011 sent, 20 delivered",
+            "15011 messages delivered today",
+            "SDK 15011 released?",
+            "5xx: 15011 in 10m on POST /messages",
+            "15011 in 5 minutes",
+            "callback queue: 15011 pending, 0 failed",
+            "bird.messages.failed{service:notify} = 15011",
+            "bird.messages.failed = 15011",
+            "$15011",
+            "10.1.2.3:15011",
+            "localhost:15011",
+            "redis-main:15011",
+            "15011/tcp",
+            "/orders/15011",
+            "https://shop.example.com/orders?id=15011",
+            "#15011",
+            "Build #15011 failed",
+            "job sms-worker #15011",
+            "run 15011",
+            "pipeline 15011",
+            "incident 15011",
+            "PROJ-15011",
+            "api-7d9f-15011",
+            "pod 15011-abc restarted",
+            "sshd[15011]",
+            'File "/app/x.py", line 15011, in send',
+            "at Service.send(Service.java:15011)",
+            "at handler (/app/index.js:15011:12)",
+            "15011:12",
+            "version 15011",
+            "release 15011",
+            "build.log 15011.log",
+            '"GET /x HTTP/1.1" 200 15011 "-"',
+            "**Firing** Value: A=15011, C=1",
+            "Values: B0=12, A=15011",
+            'bird_messages_total{status="delivery_failed"} 15011',
+            "Sent: 120433 · Delivered: 105422 · Failed: 15011 · Delivery rate 87.5%",
+            "delivered=20 failed=15011",
+        ],
+    )
+    @pytest.mark.parametrize("rule", ["bird_context", "bird_channel"])
+    def test_figure(self, figure: str, rule: Rule) -> None:
+        assert unasked(f"{BIRD} {figure}", rule=rule) == []
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "failure code 15011",
+            "code:15011",
+            '"code":15011',
+            "failure.code=15011",
+            "errorCode: 15011",
+            "rejected it with 15011",
+            "failure code is 15011",
+            "*Failure code*\n15011",
+            "what does 15011 mean?",
+            "15011 keeps coming back",
+            "failures by code: 15011: 340, 14001: 12",
+            "top codes: 15011 (770x), 14001 (27x)",
+            "failure code | count\n15011 | 340",
+            "240 messages failed with failure code 15011 in the last hour",
+            "error 15011 - what now?",
+            'bird_failure_code{code="15011"} 340',
+            "avg:bird.failures{failure_code:15011} > 100",
+            "15011 x 340, 14001 x 12 since 01:00",
+            "failed: 15011",
+            "failed: 15011\nsent: 340",
+            "Value: A=3, C=1 failure_code = 15011",
+        ],
+    )
+    def test_codes_beside_figures_still_count(self, text: str) -> None:
+        assert "15011" in unasked(f"{BIRD} {text}")
+
+    def test_a_code_counted_times_n_is_still_a_code_but_n_times_alone_is_a_figure(self) -> None:
+        assert unasked(f"{BIRD} 15011 x 340, 14001 x 12") == ["15011", "14001"]
+        assert unasked(f"{BIRD} 15011 x") == []
+
+    def test_a_title_line_labels_the_number_below_it_but_a_sentence_does_not(self) -> None:
+        assert unasked(f"{BIRD}\n*Failed messages*\n15011") == []
+        assert unasked(f"{BIRD} we looked at all the messages\n15011 INVALID_SPAM") == ["15011"]
+
+
+class TestBirdContext:
+    @pytest.mark.parametrize(
+        "signal",
+        [
+            "Bird",
+            "MessageBird",
+            "messagebird",
+            "api.bird.com",
+            "birdMessageId",
+            "sms-messagebird",
+            "delivery_failed",
+            "sending_failed",
+            "INVALID_SPAM",
+            "failure.code",
+            "failure code",
+            "failureCode",
+            "failure_code",
+            "failure.source",
+            '"failure": {',
+            f"/workspaces/{OTHER_ID}/channels/{OTHER_ID}/messages/",
+        ],
+    )
+    def test_signal_lets_a_bare_code_count(self, signal: str) -> None:
+        assert "14001" in unasked(f"{signal} ... code 14001")
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "code 14001",
+            "birdwatch says code 14001",
+            "blackbird deploy: code 14001",
+            "birds: code 14001",
+            "failure rate up, code 14001",
+            "delivery failed: code 14001",
+            "whatsapp webhook verify failed: code 14001",
+        ],
+    )
+    def test_without_context_a_bare_code_is_silent(self, text: str) -> None:
+        assert unasked(text) == []
+        assert unasked(text, rule="bird_channel") == ["14001"]
+        assert keys(text, from_integration=True) == ["14001"]
+
+    def test_generic_names_need_context_distinctive_ones_do_not(self) -> None:
+        assert "EXAMPLE_REJECTED" not in DISTINCTIVE_NAMES
+        assert unasked("EXAMPLE_REJECTED from the tax API") == []
+        assert unasked("Bird: EXAMPLE_REJECTED") == ["14001"]
+        assert unasked("EXAMPLE_REJECTED from the tax API", rule="bird_channel") == ["14001"]
+        assert unasked("INVALID_SPAM on the promo campaign") == ["15011"]
+
+    def test_one_word_names_need_context(self) -> None:
+        assert unasked("EXPIRED") == []
+        assert unasked("Bird: EXPIRED") == ["14001"]
+
+    def test_message_ids_need_context(self) -> None:
+        assert unasked(f"kafka: failed to process message {MESSAGE_ID}") == []
+        assert unasked(f"Bird: failed to send message {MESSAGE_ID}") == [MESSAGE_ID]
+        assert unasked(f"failed message {MESSAGE_ID}", rule="bird_channel") == [MESSAGE_ID]
+
+    def test_every_distinctive_name_is_a_name_in_the_real_catalog(self) -> None:
+        assert set(default_catalog().codes_by_name) >= DISTINCTIVE_NAMES
+
+
+class TestOrdinaryWordSources:
+    @pytest.mark.parametrize(
+        "text",
+        [
+            'Bird failure. File "/app/api.py", line 404, in handler',
+            "Bird failure: see line 500 of the config",
+            "Bird failure via line 404",
+            "Bird: wa 131047 pods restarting",
+            "LINE 404: SELECT * FROM orders",  # psql's error layout, no Bird context
+            "whatsapp 131047 messages queued",
+        ],
+    )
+    def test_not_a_source(self, text: str) -> None:
+        assert unasked(text) == []
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            "Bird failure, source: line, code 404",
+            'Bird failure {"source":{"name":"line","code":"404"}}',
+            "failure.source.name=line failure.source.code=404",
+            "Bird failure via LINE 404",
+            "Bird delivery_failed\nSource\nline\nSource code\n404",
+        ],
+    )
+    def test_clearly_named_source(self, text: str) -> None:
+        assert unasked(text) == ["line:404"]
+
+    def test_brand_names_need_no_label_but_bird_context(self) -> None:
+        assert unasked("Bird: whatsapp 131047 again on the promo", from_integration=False) == ["whatsapp:131047"]
+        assert unasked("whatsapp 131047 again on the promo", from_integration=False) == []
+        assert unasked("whatsapp 131047 again on the promo", rule="bird_channel") == ["whatsapp:131047"]
+
+    def test_when_asked_the_old_rules_hold(self) -> None:
+        assert keys('File "/app/api.py", line 404, in handler') == ["line:404"]
+        assert keys("wa 131047") == ["whatsapp:131047"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=st.lists(
+        _FRAGMENTS | st.sampled_from(["Bird ", "line ", "404", " errors", "#", ":", "source: ", "EXPIRED"]), max_size=80
+    ).map("".join),
+    from_integration=st.booleans(),
+)
+def test_unasked_rules_only_ever_remove_hits(text: str, from_integration: bool) -> None:
+    asked = set(keys(text, from_integration=from_integration))
+    channel = set(keys(text, from_integration=from_integration, rule="bird_channel"))
+    context = set(keys(text, from_integration=from_integration, rule="bird_context"))
+    assert context <= channel <= asked
+
+
+_TRAPS = [
+    "{n} errors in the last 5m",
+    "latency {n} ms",
+    "queue depth {n}",
+    "> {n}",
+    "{ip}:{n}",
+    "/orders/{n}",
+    "Build #{n} failed",
+    "run {n}",
+    "api-7d9f-{n}",
+    'File "/app/x.py", line {n}, in f',
+    "at Foo.java:{n}",
+    "version {n}",
+    "{n} messages delivered",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    prefix=st.sampled_from(["", "Bird ", "MessageBird failure: ", "delivery_failed ", "failure.code "]),
+    trap=st.sampled_from(_TRAPS),
+    number=st.sampled_from(["15011", "14001"]),
+    ip=st.ip_addresses(v=4).map(str),
+    rule=st.sampled_from(["bird_context", "bird_channel"]),
+    tail=st.text(st.characters(categories=["Zs", "Po"]), max_size=3),
+)
+def test_a_figure_is_never_a_code_whatever_surrounds_it(
+    prefix: str, trap: str, number: str, ip: str, rule: Rule, tail: str
+) -> None:
+    text = prefix + trap.format(n=number, ip=ip) + tail
+    assert number not in unasked(text, rule=rule), text

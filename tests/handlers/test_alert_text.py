@@ -16,6 +16,7 @@ from handlers.alert_text import (
     alert_text,
     decode_markup,
     is_integration_post,
+    is_resolved_notification,
     is_thread_reply,
     message_content,
 )
@@ -265,3 +266,72 @@ def test_never_raises_on_arbitrary_json(message: Any) -> None:
     if content is not None:
         is_integration_post(content)
         is_thread_reply(content)
+
+
+# --- resolved notifications -----------------------------------------------------------------------
+
+
+def _attachment_post(title: str, text: str = "") -> dict[str, Any]:
+    return {
+        "subtype": "bot_message",
+        "bot_id": "B0X",
+        "attachments": [{"title": title, "fallback": title, "text": text}],
+    }
+
+
+def _block_post(*lines: str) -> dict[str, Any]:
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": line}} for line in lines]
+    return {"bot_id": "B0X", "user": "U0X", "text": "", "blocks": blocks}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        _attachment_post("[RESOLVED] BirdSendFailures (prod messaging)", "failure.code 15011"),  # Alertmanager
+        _attachment_post("[RESOLVED] Bird INVALID_SPAM rate (messaging)", "**Resolved**"),  # Grafana
+        _attachment_post("[OK] Bird failures alert", "failure code 15011"),  # Grafana legacy
+        _block_post("*Recovered: [P2] Bird message failures*", "failure code 15011"),  # Datadog
+        _block_post("*[P1] [Recovered on {host:web-1}] Bird failures*"),  # Datadog, per host
+        {"bot_id": "B0PD", "text": ":white_check_mark: Resolved: #4021 Bird failure.code 15011 spike"},  # PagerDuty
+        {
+            "bot_id": "B0PD",
+            "text": "Bird failure.code 15011 spike",
+            "blocks": [_block_post("Resolved by Dave")["blocks"][0]],
+        },
+        {"bot_id": "B0OG", "text": "Alert closed by Erin: MessageBird INVALID_SPAM above threshold"},  # Opsgenie
+        _block_post("CloudWatch Alarm | bird-failures | eu-west-1", "State changed from ALARM to OK"),  # AWS Chatbot
+        {"bot_id": "B0SNS", "text": 'OK: "bird-failures-15011" in EU (Ireland)'},  # SNS subject
+        {"bot_id": "B0X", "text": ":large_green_circle: *RESOLVED* BirdSendFailures failure.code 15011"},
+        {"bot_id": "B0OG", "text": "Opsgenie: Alert #123 closed: Bird failure code 15011"},
+        {"bot_id": "B0DD", "text": "Datadog: Recovered: Bird failures on checkout-api"},
+        {"bot_id": "B0X", "blocks": [{"type": "header", "text": {"type": "plain_text", "text": "✅ Resolved: Bird"}}]},
+    ],
+)
+def test_resolved_notifications(message: dict[str, Any]) -> None:
+    assert is_resolved_notification(message)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        _attachment_post("[FIRING:1] BirdSendFailures (prod messaging)", "failure.code 15011"),
+        _attachment_post("[FIRING:1, RESOLVED:1] BirdSendFailures", "*Alerts Resolved:*\n- Resolved: 5m ago"),
+        _block_post("*Triggered: [P2] Bird message failures*", "resolved automatically once the balance is topped up"),
+        _block_post("CloudWatch Alarm | bird-failures | eu-west-1", "State changed from OK to ALARM"),
+        {"user": "U0HUMAN", "text": "how do we get INVALID_SPAM resolved? 15011 again"},
+        {"user": "U0HUMAN", "text": "ok so Bird failure code 15011 is back"},
+        {"bot_id": "B0X", "text": "Bird failure code 15011; closed loop retry disabled"},
+        {"bot_id": "B0X", "text": "*Triggered:* Bird failure.code 15011 (was resolved yesterday)"},
+        {"bot_id": "B0X", "text": "Bird failure code 15011 — not resolved since 09:00"},
+        {"user": "U0HUMAN", "text": "Closed the ticket but Bird failure code 15011 again"},
+        {"bot_id": "B0X", "text": "Note: resolved by restarting the pod last time. Bird failure code 15011"},
+    ],
+)
+def test_firing_alerts_and_chatter_are_not_resolved_notifications(message: dict[str, Any]) -> None:
+    assert not is_resolved_notification(message)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.text(ANY_CHAR, max_size=400))
+def test_resolved_check_never_raises(text: str) -> None:
+    is_resolved_notification({"text": text, "attachments": [{"title": text}]})

@@ -367,7 +367,7 @@ async def test_human_chatter_is_not_an_alert_but_a_human_failure_report_is(bot: 
         ("C0CHAT3", "see <https://shop.example.com/orders/15011|order 15011>"),
     ):
         await send(bot, human(text, channel=channel))
-    await send(bot, human("failure 15011 on whatsapp", channel="C0REPORT"))
+    await send(bot, human("Bird failure 15011 on whatsapp", channel="C0REPORT"))
     await bot.settle()
 
     (post,) = posts(bot)
@@ -678,3 +678,64 @@ async def test_message_id_without_a_default_workspace_points_to_slash_message(bo
     (post,) = posts(bot)
     assert "no default Bird workspace for this channel" in sections(post)[1]
     assert "/message &lt;workspace&gt; 0d7b6c1e-5f3a-4c2b-9e8d-7a6b5c4d3e2f" in sections(post)[1]
+
+
+# --- silent unless it is about Bird ---------------------------------------------------------------
+
+
+def attachment_alert(title: str, text: str, *, channel: str, ts: str) -> dict[str, Any]:
+    """An Alertmanager-shaped post: one legacy attachment with the title and the description."""
+    return alert("", channel=channel, ts=ts, bot_id="B0ALERTMGR") | {
+        "attachments": [{"title": title, "fallback": title, "text": text, "color": "danger"}]
+    }
+
+
+async def test_an_alert_about_something_else_gets_no_reply_while_a_bird_alert_does(bot: BotUnderTest) -> None:
+    await send(
+        bot,
+        attachment_alert(
+            "[FIRING:1] HighErrorRate (prod checkout-api)",
+            "*Description:* 15011 errors in the last 5m on checkout-api-7d9f-15006 (build #15006)",
+            channel="C0NOISE",
+            ts="1700005000.000100",
+        ),
+    )
+    await send(bot, human('Traceback:\n  File "/app/api.py", line 404, in handler', channel="C0NOISE"))
+    await send(
+        bot,
+        attachment_alert(
+            "[FIRING:1] BirdSendFailures (prod messaging)",
+            "*Description:* Bird delivery_failed on 212 messages, failure.code 15011",
+            channel="C0BIRDALERT",
+            ts="1700005001.000100",
+        ),
+    )
+    await bot.settle()
+
+    (post,) = posts(bot)
+    assert post["channel"] == "C0BIRDALERT"
+    assert [text.split()[0].strip("*") for text in sections(post)] == ["15011"]
+
+
+async def test_a_resolved_notification_is_not_explained(bot: BotUnderTest) -> None:
+    firing = attachment_alert(
+        "[FIRING:1] BirdSendFailures", "Bird failure.code 15011", channel="C0RESOLVE", ts="1700006000.000100"
+    )
+    resolved = attachment_alert(
+        "[RESOLVED] BirdSendFailures", "Bird failure.code 14001", channel="C0RESOLVE", ts="1700006300.000100"
+    )
+    await send(bot, firing)
+    await send(bot, resolved)
+    await bot.settle()
+
+    assert [p["thread_ts"] for p in posts(bot)] == ["1700006000.000100"]
+
+
+async def test_a_channel_of_bird_alerts_alone_explains_bare_codes(make_bot: BotFactory) -> None:
+    bot = await make_bot(config='[enrichment]\nchannels = ["C0BIRDONLY", "C0ONCALL"]\nbird_channels = ["C0BIRDONLY"]\n')
+    for channel, ts in (("C0BIRDONLY", "1700007000.000100"), ("C0ONCALL", "1700007001.000100")):
+        await send(bot, alert("[FIRING:1] SendFailures code=15011", channel=channel, ts=ts))
+    await send(bot, alert("15011 errors in the last 5m", channel="C0BIRDONLY", ts="1700007002.000100"))
+    await bot.settle()
+
+    assert [(p["channel"], p["thread_ts"]) for p in posts(bot)] == [("C0BIRDONLY", "1700007000.000100")]

@@ -1,0 +1,1 @@
+"""Labelled evaluation sets and the scripts that score birdwatch on them."""
