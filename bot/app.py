@@ -16,7 +16,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from catalog import Catalog, Explainer, default_catalog
-from handlers import alert_events, answer_actions, failure_command, message_command, on_demand
+from handlers import alert_events, answer_actions, failure_command, message_command, on_demand, replays
 from handlers.alert_events import AlertEnricher
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
@@ -143,6 +143,8 @@ def build_runtime(
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
 
+    # First, so that no listener runs for a replayed interaction.
+    replays.register(app, store)
     failure_command.register(app, explainer)
     answer_actions.register(app, explainer, tasks)
     message_command.register(app, lookups)
@@ -155,6 +157,7 @@ def build_runtime(
             poster=poster,
             tasks=tasks,
             repeat_window_seconds=config.enrichment.repeat_window_minutes * 60.0,
+            outcomes=metrics,
         ),
     )
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))

@@ -18,6 +18,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.web.async_slack_response import AsyncSlackResponse
 
+from handlers.deps import EnrichmentDecision
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 # A "_created" timestamp beside every series doubles the scrape and tells operators nothing here.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -25,7 +27,6 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 RequestKind = Literal[
     "command", "event", "action", "shortcut", "view", "options", "bird_webhook", "unreadable", "other"
 ]
-EnrichmentDecision = Literal["explained", "nothing_found", "duplicate", "muted", "refused"]
 
 # Slack's acknowledgement deadline is 3 s; buckets resolve the fast path and the edge of it.
 _ACK_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.0, 3.0, 5.0)

@@ -4,7 +4,8 @@ Callers build their own keys (``event:<event_id>``, ``seen:<channel>:<ts>:<code>
 ``repeat:<channel>:<alert>:<code>``) and pass a time-to-live; the store itself is generic.
 ``MemoryStateStore`` serves a single process. Several replicas need a shared store
 implementing the same Protocol, e.g. Redis: ``claim`` is ``SET key 1 NX PX <ttl ms>``
-(claimed when the reply is OK), a mute is ``SET mute:<channel>:<code> <json> PXAT <until ms>``.
+(claimed when the reply is OK), ``release`` is ``DEL key``, a mute is
+``SET mute:<channel>:<code> <json> PXAT <until ms>``.
 """
 
 from __future__ import annotations
@@ -88,6 +89,15 @@ class MemoryStateStore:
         if channel is not None:
             self._per_channel[kind, channel] += 1
         return True
+
+    async def release(self, key: str) -> None:
+        if self._claims.pop(key, None) is None:
+            return
+        # Its heap entry stays and is skipped when it comes due (the claim no longer matches it).
+        kind, channel = _scope(key)
+        _decrement(self._per_kind, kind)
+        if channel is not None:
+            _decrement(self._per_channel, (kind, channel))
 
     def _drop_expired(self, now: float) -> None:
         while self._expiries and self._expiries[0][0] <= now:

@@ -16,7 +16,7 @@ import os
 import re
 import tomllib
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +29,7 @@ WORKSPACE_ID_ENV = "BIRD_WORKSPACE_ID"
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
 _SLACK_USER = re.compile(r"[UW][A-Z0-9]{2,}")
+_SLACK_INTEGRATION = re.compile(r"[BA][A-Z0-9]{2,}")  # a bot id (B…) or an app id (A…)
 
 
 class ConfigError(Exception):
@@ -48,6 +49,7 @@ class WorkspaceConfig(BaseModel):
     access_key: SecretStr
     allowed_users: frozenset[str] = frozenset()  # empty: everyone
     channels: frozenset[str] = frozenset()  # Slack channels whose default workspace this is
+    trusted_integrations: frozenset[str] = frozenset()  # bot and app ids whose alerts may trigger lookups
 
     @property
     def label(self) -> str:
@@ -82,6 +84,8 @@ class BirdwatchConfig(BaseModel):
     # Without listed workspaces: the key used for any workspace id, and the default workspace id.
     adhoc_access_key: SecretStr | None = None
     default_workspace_id: str | None = None
+    # Per Slack channel: bot and app ids whose alerts there may trigger lookups in any workspace.
+    channel_trusted_integrations: Mapping[str, frozenset[str]] = {}
 
     @property
     def configured(self) -> bool:
@@ -106,6 +110,15 @@ class BirdwatchConfig(BaseModel):
             if slack_channel_id in workspace.channels:
                 return workspace
         return self.resolve(self.default_workspace_id) if self.default_workspace_id else None
+
+    def trusts_integration(self, channel_id: str, workspace_id: str, integration_ids: Collection[str]) -> bool:
+        """Whether a post by one of these integrations (bot or app ids) may trigger a lookup in the
+        workspace from this channel: the workspace or the channel names it in the config file."""
+        workspace = self.resolve(workspace_id)
+        trusted = self.channel_trusted_integrations.get(channel_id, frozenset())
+        if workspace is not None:
+            trusted = trusted | workspace.trusted_integrations
+        return not trusted.isdisjoint(integration_ids)
 
     def enriches(self, channel_id: str) -> bool:
         """Whether alerts in this Slack channel get an explanation without being asked."""
@@ -146,6 +159,12 @@ def _slack_user(value: str) -> str:
     return value.strip()
 
 
+def _slack_integration(value: str) -> str:
+    if not _SLACK_INTEGRATION.fullmatch(value.strip()):
+        raise ValueError(f"{value!r} is not a Slack bot id (like B0123ABCD) or app id (like A0123ABCD)")
+    return value.strip()
+
+
 def _slack_channel(value: str) -> str:
     if not SLACK_CHANNEL_ID.fullmatch(value.strip()):
         raise ValueError(f"{value!r} is not a Slack channel id (like C0123ABCD; not a #name)")
@@ -154,6 +173,7 @@ def _slack_channel(value: str) -> str:
 
 SlackUserId = Annotated[str, AfterValidator(_slack_user)]
 SlackChannelId = Annotated[str, AfterValidator(_slack_channel)]
+SlackIntegrationId = Annotated[str, AfterValidator(_slack_integration)]
 
 
 class _WorkspaceEntry(BaseModel):
@@ -164,6 +184,7 @@ class _WorkspaceEntry(BaseModel):
     access_key_env: Annotated[str, AfterValidator(_env_name)]
     allowed_users: list[SlackUserId] = []
     channels: list[SlackChannelId] = []
+    trusted_integrations: list[SlackIntegrationId] = []
 
 
 class _PrivacySection(BaseModel):
@@ -187,6 +208,7 @@ class _ConfigFile(BaseModel):
     privacy: _PrivacySection = _PrivacySection()
     workspace: list[_WorkspaceEntry] = []
     enrichment: _EnrichmentSection = _EnrichmentSection()
+    trusted_integrations: dict[SlackChannelId, list[SlackIntegrationId]] = {}
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -199,7 +221,11 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
         general = BirdwatchConfig(enrichment=_enrichment(settings, _EnrichmentSection()))
         return _from_environment(settings, environ, general, where="the environment")
     file = _read_file(path)
-    general = BirdwatchConfig(show_details=file.privacy.show_details, enrichment=_enrichment(settings, file.enrichment))
+    general = BirdwatchConfig(
+        show_details=file.privacy.show_details,
+        enrichment=_enrichment(settings, file.enrichment),
+        channel_trusted_integrations={ch: frozenset(ids) for ch, ids in file.trusted_integrations.items()},
+    )
     # Every problem in one message, so one edit of the file fixes them all.
     problems = _enrichment_problems(file.enrichment)
     if not file.workspace:
@@ -296,6 +322,7 @@ def _workspace(entry: _WorkspaceEntry, environ: Mapping[str, str]) -> WorkspaceC
         access_key=SecretStr(environ[entry.access_key_env].strip()),
         allowed_users=frozenset(entry.allowed_users),
         channels=frozenset(entry.channels),
+        trusted_integrations=frozenset(entry.trusted_integrations),
     )
 
 
@@ -397,7 +424,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
     parts = list(loc)
     if len(parts) >= 2 and parts[0] == "workspace" and isinstance(parts[1], int):
         head, parts = f"[[workspace]] #{parts[1] + 1}", parts[2:]
-    elif parts and parts[0] in ("privacy", "enrichment") and len(parts) > 1:
+    elif parts and parts[0] in ("privacy", "enrichment", "trusted_integrations") and len(parts) > 1:
         head, parts = f"[{parts[0]}]", parts[1:]
     else:
         return "".join(f"[{part}]" if isinstance(part, int) else str(part) for part in parts)

@@ -17,21 +17,22 @@ import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncBoltContext, AsyncRespond
 
 from catalog.scanner import Hit, Rule
 
 from .alert_text import alert_text, is_integration_post, is_resolved_notification, is_thread_reply, message_content
-from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, muted_note, thread_reply
-from .deps import EVENT_TTL, Poster, Spawner, StateStore, WorkspaceDirectory
-from .payload import dig, logged_failures, text_at
-from .thread_explanations import ThreadExplanations
+from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, mute_notice, thread_reply
+from .deps import EVENT_TTL, EnrichmentDecision, EnrichmentOutcomes, Poster, Spawner, StateStore, WorkspaceDirectory
+from .payload import logged_failures, text_at
+from .thread_explanations import Requester, ThreadExplanations
 
 logger = logging.getLogger("birdwatch.enrich")
 
 SEEN_TTL = 24 * 3600.0  # edits to an alert keep arriving for as long as it is firing.
+HitVerdict = Literal["explained", "muted", "duplicate"]
 
 
 @dataclass
@@ -43,28 +44,41 @@ class AlertEnricher:
     tasks: Spawner
     repeat_window_seconds: float
     clock: Callable[[], float] = field(default=time.time)
+    outcomes: EnrichmentOutcomes | None = None  # counts each alert's decision (bot.metrics)
 
     async def on_message(self, event: Mapping[str, Any], event_id: str | None, context: AsyncBoltContext) -> None:
         content = message_content(event)
         channel = text_at(event, "channel")
-        # A reply goes in the alert's thread, which its ts names; without one there is nowhere to reply.
-        ts = (text_at(content, "ts") or text_at(event, "ts")) if content is not None else ""
+        ts = alert_ts(event, content)
         # The cheap, pure checks come first, so messages birdwatch ignores never touch the store.
         if content is None or not channel or not ts or not self._worth_reading(content, channel, context):
             return
         text = alert_text(content)
-        from_integration = is_integration_post(content)
-        hits = self._hits(content, text, channel, from_integration)
-        if not hits or (event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL)):
+        found = self._hits(content, text, channel, is_integration_post(content))
+        # A lookup the post may not trigger is dropped before any key is claimed, so a later
+        # post by someone who may still gets its explanation.
+        requester = Requester.of_post(content)
+        hits = self.explanations.permitted(found, channel, requester)
+        if not hits:
+            self._decided("refused" if found else "nothing_found")
             return
-        alert = alert_identity(text)
-        new = [hit for hit in hits if await self._should_explain(channel, ts, alert, hit)]
-        if not new:
+        if event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL):
+            self._decided("duplicate")
             return
-        logger.info("enriching alert", extra={"channel": channel, "ts": ts, "hits": [h.key for h in new]})
-        # Integrations post alerts; a person's post is looked up in Bird only if that person may.
-        poster_id = None if from_integration else text_at(content, "user")
-        self.tasks.spawn(self._reply(channel, ts, new, poster_id), name="enrich-alert")
+        claimed = [f"event:{event_id}"] if event_id else []
+        try:
+            alert = alert_identity(text)
+            verdicts = [await self._verdict(channel, ts, alert, hit, claimed) for hit in hits]
+            new = [hit for hit, verdict in zip(hits, verdicts, strict=True) if verdict == "explained"]
+            if not new:
+                self._decided("muted" if all(verdict == "muted" for verdict in verdicts) else "duplicate")
+                return
+            self._decided("explained")
+            logger.info("enriching alert", extra={"channel": channel, "ts": ts, "hits": [h.key for h in new]})
+            self.tasks.spawn(self._reply(channel, ts, new, requester, claimed), name="enrich-alert")
+        except BaseException:
+            await self._release(claimed)
+            raise
 
     def _hits(self, content: Mapping[str, Any], text: str, channel: str, from_integration: bool) -> list[Hit]:
         only_bird = self.workspaces.only_bird_alerts(channel)
@@ -82,25 +96,60 @@ class AlertEnricher:
         # A message that mentions birdwatch is answered by the app_mention listener instead.
         return not (context.bot_user_id and f"<@{context.bot_user_id}>" in str(content.get("text") or ""))
 
-    async def _should_explain(self, channel: str, ts: str, alert: str, hit: Hit) -> bool:
+    async def _verdict(self, channel: str, ts: str, alert: str, hit: Hit, claimed: list[str]) -> HitVerdict:
         if await self.store.get_mute(channel, hit.key) is not None:
-            return False
-        if not await self.store.claim(f"seen:{channel}:{ts}:{hit.key}", SEEN_TTL):
-            return False  # this message was read before: a redelivery, a duplicate, or an edit
-        return await self.store.claim(f"repeat:{channel}:{alert}:{hit.key}", self.repeat_window_seconds)
+            return "muted"
+        seen = f"seen:{channel}:{ts}:{hit.key}"
+        if not await self.store.claim(seen, SEEN_TTL):
+            return "duplicate"  # this message was read before: a redelivery, a duplicate, or an edit
+        claimed.append(seen)
+        repeat = f"repeat:{channel}:{alert}:{hit.key}"
+        if not await self.store.claim(repeat, self.repeat_window_seconds):
+            return "duplicate"
+        claimed.append(repeat)
+        return "explained"
 
-    async def _reply(self, channel: str, ts: str, hits: list[Hit], user: str | None) -> None:
-        items = await self.explanations.items(hits[:MAX_ITEMS], channel, user)
-        # Nobody asked for this reply, so a refused lookup is left out rather than announced.
-        items = [item for item in items if not (isinstance(item, MessageItem) and item.refused)]
-        if items:
-            reply = thread_reply(items, hidden=max(0, len(hits) - MAX_ITEMS))
-            self.poster.post(channel=channel, thread_ts=ts, **reply)
+    def _decided(self, decision: EnrichmentDecision) -> None:
+        if self.outcomes is not None:
+            self.outcomes.enrichment(decision)
+
+    async def _reply(self, channel: str, ts: str, hits: list[Hit], requester: Requester, claimed: list[str]) -> None:
+        try:
+            items = await self.explanations.items(hits[:MAX_ITEMS], channel, requester)
+            # Nobody asked for this reply, so a refused lookup is left out rather than announced.
+            items = [item for item in items if not (isinstance(item, MessageItem) and item.refused)]
+            if items:
+                reply = thread_reply(items, hidden=max(0, len(hits) - MAX_ITEMS))
+                self.poster.post(channel=channel, thread_ts=ts, **reply)
+        except BaseException:
+            # Not handled after all: a redelivery of this event may try again.
+            await self._release(claimed)
+            raise
+
+    async def _release(self, claimed: list[str]) -> None:
+        for key in claimed:
+            try:
+                await self.store.release(key)
+            except Exception:
+                logger.exception("releasing a claim failed", extra={"key": key})
 
     async def mute(self, channel: str, key: str, hours: int, user: str) -> float:
         until = self.clock() + hours * 3600
         await self.store.set_mute(channel, key, until, user)
         return until
+
+
+def alert_ts(event: Mapping[str, Any], content: Mapping[str, Any] | None) -> str:
+    """The ts of the alert whose thread a reply goes in, or "" when the event does not say.
+
+    An edit (``message_changed``) carries the alert's ts in ``message.ts`` and, failing that, in
+    ``previous_message.ts``; the event's own ts is the edit's, which no thread has.
+    """
+    if content is None:
+        return ""
+    if text_at(event, "subtype") == "message_changed":
+        return text_at(content, "ts") or text_at(event, "previous_message", "ts")
+    return text_at(content, "ts") or text_at(event, "ts")
 
 
 class Scanner(Protocol):
@@ -128,7 +177,8 @@ def alert_identity(text: str) -> str:
     """Which alert this is, so that the same alert firing again is recognised: its first line,
     numbers aside (counts, values and times change between firings), as a short digest."""
     first_line = " ".join(_DIGITS.sub("#", text.strip().split("\n", 1)[0].lower()).split())[:300]
-    return hashlib.blake2b(first_line.encode(), digest_size=8).hexdigest()
+    # Slack's JSON may carry a lone surrogate ("\ud800"), which strict UTF-8 cannot encode.
+    return hashlib.blake2b(first_line.encode("utf-8", "surrogatepass"), digest_size=8).hexdigest()
 
 
 _MUTE_HOURS = "|".join(map(str, MUTE_HOURS))
@@ -144,16 +194,20 @@ def register(app: AsyncApp, enricher: AlertEnricher) -> None:
 
     async def on_mute(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
+        # What is muted comes from the selected option's own value; the clicked message's blocks,
+        # which the client sends back, decide nothing and are never posted again.
         match = _MUTE_VALUE.match(text_at(action, "selected_option", "value"))
         channel, user = text_at(body, "channel", "id"), text_at(body, "user", "id")
-        if match is None or not channel:
+        if match is None or not channel or not user:
             return
         with logged_failures("mute"):
             until = await enricher.mute(channel, match["key"], int(match["hours"]), user)
-            blocks = dig(body, "message", "blocks")
-            note = muted_note(blocks if isinstance(blocks, list) else [], match["key"], user, until)
-            text = text_at(body, "message", "text") or "Bird failure explained"
-            enricher.tasks.spawn(respond(blocks=note, text=text, replace_original=True), name="mute-reply")
+            notice = mute_notice(match["key"], user, until)
+            thread = text_at(body, "container", "thread_ts") or text_at(body, "message", "thread_ts")
+            if thread:
+                enricher.poster.post(channel=channel, thread_ts=thread, **notice)
+            else:
+                enricher.tasks.spawn(respond(**notice, response_type="ephemeral", replace_original=False), name="mute")
 
     app.event("message")(on_message)
     app.action(re.compile(f"^{ACTION_MUTE}:"))(on_mute)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Coroutine
-from typing import Any, Protocol
+from collections.abc import Collection, Coroutine
+from typing import Any, Literal, Protocol
 
 from pydantic import SecretStr
 
@@ -38,6 +38,7 @@ class WorkspaceDirectory(Protocol):
     def resolve(self, name_or_id: str) -> Workspace | None: ...
     def default_for_channel(self, slack_channel_id: str) -> Workspace | None: ...
     def enriches(self, channel_id: str) -> bool: ...
+    def trusts_integration(self, channel_id: str, workspace_id: str, integration_ids: Collection[str]) -> bool: ...
     def only_bird_alerts(self, channel_id: str) -> bool: ...
 
 
@@ -74,6 +75,10 @@ class StateStore(Protocol):
         """Set ``key`` for ``ttl`` seconds if absent; True when this call set it."""
         ...
 
+    async def release(self, key: str) -> None:
+        """Forget ``key`` (claimed for work that then failed), so a redelivery can claim it again."""
+        ...
+
     async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
         """Mute ``code`` in ``channel`` until ``until``; a time in the past lifts the mute."""
         ...
@@ -81,6 +86,15 @@ class StateStore(Protocol):
     async def get_mute(self, channel: str, code: str) -> MuteRecord | None:
         """The mute in force, or None when absent or expired."""
         ...
+
+
+EnrichmentDecision = Literal["explained", "nothing_found", "duplicate", "muted", "refused"]
+
+
+class EnrichmentOutcomes(Protocol):
+    """Counts what alert enrichment decided for each alert it read (bot.metrics.Metrics)."""
+
+    def enrichment(self, decision: EnrichmentDecision) -> None: ...
 
 
 class Poster(Protocol):

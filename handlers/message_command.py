@@ -29,7 +29,7 @@ from .blocks.message_builder import (
 )
 from .deps import MessageSource, Spawner, Workspace, WorkspaceDirectory
 from .message_args import MessageQuery, MessageQueryError, parse_message_query
-from .payload import dig, logged_failures, text_at
+from .payload import logged_failures, text_at
 
 logger = logging.getLogger("birdwatch.message")
 
@@ -157,21 +157,23 @@ def register(app: AsyncApp, lookups: MessageLookups) -> None:
             return
         workspace, ref = target
         action_id = text_at(action, "action_id")
-        # A button on a message the whole channel sees (a mention's answer) must never turn it into
-        # one that shows customer data: details go to the clicker alone, refreshes stay redacted.
-        private = dig(body, "container", "is_ephemeral") is True
+        # What the clicked message is (private or seen by the channel) comes from the button's own
+        # value, never from Slack's container.is_ephemeral, which the client sends back. Details go
+        # to the clicker alone, always in a new message; refreshes of a shown message stay redacted.
+        shown = ref.shown
         if action_id == ACTION_MESSAGE_DETAILS and not lookups.workspaces.show_details:
             reply = refusal("Showing receiver details is turned off in birdwatch's configuration.")
             lookups.tasks.spawn(respond(**reply, **PRIVATELY), name="message-refused")
         elif action_id == ACTION_MESSAGE_DETAILS:
-            lookups.answer(respond, workspace, ref, reveal=True, privately=not private, **REPLACE)
+            lookups.answer(respond, workspace, ref, reveal=True, privately=True)
         elif action_id == ACTION_MESSAGE_SHARE:
             footer = shared_by(user, via="/message")
-            lookups.answer(respond, workspace, ref, footer=footer, response_type="in_channel", delete_original=private)
-        elif private:
-            lookups.answer(respond, workspace, ref, fresh=True, replace_original=True)
-        else:
+            share: dict[str, Any] = {"response_type": "in_channel", "delete_original": not shown}
+            lookups.answer(respond, workspace, ref, footer=footer, **share)
+        elif shown:
             lookups.answer(respond, workspace, ref, fresh=True, footer=asked_by(user), replace_original=True)
+        else:
+            lookups.answer(respond, workspace, ref, fresh=True, replace_original=True)
 
     app.command("/message")(message_command)
     for action_id in (ACTION_MESSAGE_SHARE, ACTION_MESSAGE_REFRESH, ACTION_MESSAGE_DETAILS):

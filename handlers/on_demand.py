@@ -7,7 +7,7 @@ import json
 import logging
 import re
 from collections.abc import Awaitable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
@@ -25,11 +25,12 @@ from .deps import EVENT_TTL, Poster, Spawner, StateStore
 from .message_args import MessageQuery, parse_message_query
 from .message_command import UNEXPECTED, MessageLookups
 from .payload import dig, text_at
-from .thread_explanations import ThreadExplanations
+from .thread_explanations import Requester, ThreadExplanations
 
 logger = logging.getLogger("birdwatch.on_demand")
 SHORTCUT_CALLBACK = "explain_failure"
 NOTHING_FOUND = "No Bird failure codes, platform codes or message ids found in that message. Try `/failure <code>`."
+NOBODY = "Messages are looked up only for a person allowed to query the workspace, or a trusted integration."
 _MENTION = re.compile(r"<@[A-Z0-9]+(?:\|[^>]*)?>")
 
 
@@ -46,38 +47,43 @@ class OnDemand:
         hits = self.explanations.scan(alert_text(message), from_integration=True, limit=MAX_ON_DEMAND_ITEMS)
         if not hits:
             return refusal(NOTHING_FOUND)
-        items = await self.explanations.items(hits, channel, user)
+        items = await self.explanations.items(hits, channel, Requester(user=user or None))
         thread = text_at(message, "thread_ts") or text_at(message, "ts")
         share = {"h": [[h.kind, h.key, h.query] for h in hits], "t": thread}
         return thread_reply(items, automatic=False, shareable=share)
 
     async def shared_reply(self, value: str, channel: str, user: str) -> tuple[dict[str, Any], str | None]:
         hits, thread = _hits_from_value(value)
-        items = await self.explanations.items(hits[:MAX_ON_DEMAND_ITEMS], channel, user)
+        items = await self.explanations.items(hits[:MAX_ON_DEMAND_ITEMS], channel, Requester(user=user or None))
         return thread_reply(items, automatic=False, footer=shared_by(user, via="Explain failure")), thread
 
-    async def mention_reply(self, text: str, channel: str, user: str) -> dict[str, Any]:
+    async def mention_reply(self, text: str, channel: str, requester: Requester) -> dict[str, Any]:
         words = decode_markup(_MENTION.sub(" ", text)).strip()
         query = parse_message_query(words)
+        user = requester.user or ""
         if isinstance(query, MessageQuery):
-            return await self._message(query, channel, user)
+            return await self._message(query, channel, requester)
         hits = self.explanations.scan(words, from_integration=True, limit=MAX_ON_DEMAND_ITEMS)
         if len(hits) > 1 or (hits and hits[0].kind == "message_id"):
-            items = await self.explanations.items(hits, channel, user)
+            items = await self.explanations.items(hits, channel, requester)
             return thread_reply(items, automatic=False, footer=asked_by(user))
         return answer_message(self.explainer.explain(hits[0].query if hits else words), footer=asked_by(user))
 
-    async def _message(self, query: MessageQuery, channel: str, user: str) -> dict[str, Any]:
-        target = self.lookups.target(query, channel, user)
+    async def _message(self, query: MessageQuery, channel: str, requester: Requester) -> dict[str, Any]:
+        target = self.lookups.target(query, channel, requester.user or "")
         if isinstance(target, str):
             return refusal(target)
         workspace, ref = target
+        if not self.explanations.may_query(workspace, channel, requester):
+            return refusal(NOBODY)
         try:
             found, diagnosis = await self.lookups.fetch(workspace, ref)
         except BirdError as error:
-            return lookup_error(error, ref, workspace.label)
+            # Posted in the thread: its Retry button must answer as on a message the channel sees.
+            return lookup_error(error, replace(ref, shown=True), workspace.label)
         # Visible in the thread, so always the redacted copy.
-        return message_reply(found, diagnosis, ref, workspace_label=workspace.label, footer=asked_by(user))
+        footer = asked_by(requester.user or "")
+        return message_reply(found, diagnosis, ref, workspace_label=workspace.label, footer=footer)
 
 
 async def or_apology(reply: Awaitable[dict[str, Any]]) -> dict[str, Any]:
@@ -140,15 +146,20 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
     async def on_mention(ack: AsyncAck, body: dict[str, Any], event: dict[str, Any]) -> None:
         await ack()
         event_id = text_at(body, "event_id")
-        if event_id and not await on_demand.store.claim(f"event:{event_id}", EVENT_TTL):
-            return
-        channel, user = text_at(event, "channel"), text_at(event, "user")
-        thread = text_at(event, "thread_ts") or text_at(event, "ts")
+        channel, ts = text_at(event, "channel"), text_at(event, "ts")
+        thread = text_at(event, "thread_ts") or ts
         if not channel or not thread:
             return
+        # Slack may deliver one mention again under a new event id: the message (channel, ts) is
+        # answered once too.
+        if event_id and not await on_demand.store.claim(f"event:{event_id}", EVENT_TTL):
+            return
+        if ts and not await on_demand.store.claim(f"mention:{channel}:{ts}", EVENT_TTL):
+            return
+        requester = Requester.of_post(event)
 
         async def work() -> None:
-            reply = await or_apology(on_demand.mention_reply(text_at(event, "text"), channel, user))
+            reply = await or_apology(on_demand.mention_reply(text_at(event, "text"), channel, requester))
             on_demand.poster.post(channel=channel, thread_ts=thread, **reply)
 
         on_demand.tasks.spawn(work(), name="answer-mention")

@@ -11,6 +11,7 @@ from catalog.answers import Answer, CodeAnswer, PlatformCodeAnswer
 from catalog.diagnosis import Diagnosis
 from catalog.labels import confidence_label
 from catalog.message import BirdError, FoundMessage
+from catalog.redaction import Redactor, scrub
 from catalog.scanner import MAX_HITS
 
 from .failure_builder import ACTION_MORE, diagnosis_text
@@ -74,29 +75,11 @@ def thread_reply(
     return message(blocks, _fallback(items))
 
 
-def muted_note(blocks: list[Block], key: str, user: str, until: float) -> list[Block]:
-    """The reply's blocks after a mute: that code's menu removed, and who muted it until when."""
-    # The blocks come back from the client in the action payload: anything not shaped like a
-    # block is dropped rather than trusted.
-    kept: list[Block] = []
-    for block in blocks:
-        if not isinstance(block, dict):
-            continue
-        if block.get("type") == "actions":
-            raw = block.get("elements")
-            elements = (
-                [e for e in raw if isinstance(e, dict) and e.get("action_id") != f"{ACTION_MUTE}:{key}"]
-                if isinstance(raw, list)
-                else []
-            )
-            if not elements:
-                continue
-            block = {**block, "elements": elements}
-        kept.append(block)
+def mute_notice(key: str, user: str, until: float) -> dict[str, Any]:
+    """Who muted which code in this channel, and until when: built from server-side facts alone."""
     when = datetime.fromtimestamp(until, UTC).strftime("%H:%M UTC on %b %d")
-    kept.append(context(f":no_bell: `{escape(key)}` muted in this channel by <@{escape(user)}> until {when}"))
-    fitted: list[Block] = message(kept, "")["blocks"]
-    return fitted
+    text = f":no_bell: `{escape(key)}` muted in this channel by <@{escape(user)}> until {when}"
+    return message([context(text)], f"{key} muted in this channel until {when}")
 
 
 def _section(item: Item) -> Block:
@@ -122,16 +105,18 @@ def _message_line(item: MessageItem) -> str:
     if item.error is not None and item.error.kind == "not_found":
         return f"{head}: Bird has no message with this id in this channel's default workspace."
     if item.error is not None:
-        return f"{head}: could not be looked up ({escape(str(item.error))}). Try `/message` later."
+        return f"{head}: could not be looked up ({escape(scrub(str(item.error)))}). Try `/message` later."
     if item.found is None or item.diagnosis is None:
         usage = escape(f"/message <workspace> {item.message_id}")  # a bare <workspace> is Slack markup
         return f"{head}: no default Bird workspace for this channel; use `{usage}`."
-    status = item.found.message.status or "unknown"
+    # Posted where the channel reads it: the receiver is masked wherever Bird's texts name it.
+    redactor = Redactor.for_message(item.found.message)
+    status = redactor(item.found.message.status or "unknown")
     if not item.diagnosis.failed:
         return f"{head}: `{escape(status)}`, not a failure."
     code = item.diagnosis.code
     first = f"\n*First:* {escape(code.actions[0])}" if code else ""
-    return f"{head}: `{escape(status)}`. {escape(diagnosis_text(item.diagnosis))}{first}"
+    return f"{head}: `{escape(status)}`. {escape(diagnosis_text(item.diagnosis, redactor))}{first}"
 
 
 def _mute_menu(key: str) -> Block:

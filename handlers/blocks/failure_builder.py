@@ -328,15 +328,19 @@ def _usage(answer: UsageAnswer) -> list[Block]:
 # -- diagnosis (shared with /message) -------------------------------------------------------------
 
 
-def diagnosis_blocks(diagnosis: Diagnosis, *, reveal: bool = False) -> list[Block]:
+def diagnosis_blocks(
+    diagnosis: Diagnosis, *, reveal: bool = False, redact: Callable[[str], str] = scrub
+) -> list[Block]:
     """The catalog's view of one failure's raw fields, raw values always shown beside it. Platform
-    texts can quote the recipient (an e-mail bounce, a number): masked unless ``reveal``."""
+    texts can quote the recipient (an e-mail bounce, a number): every raw text goes through
+    ``redact`` (a ``Redactor`` for the message's receiver, or free-text ``scrub``) unless ``reveal``."""
+    shown: Callable[[str], str] = (lambda text: text) if reveal else redact
     blocks: list[Block] = []
     if diagnosis.status is not None:
         status = diagnosis.status
         blocks.append(section(f"*Status:* `{status.name}`: {escape(status.plain)}\n{escape(status.meaning)}"))
     elif diagnosis.status_raw:
-        blocks.append(section(f"*Status:* `{escape(diagnosis.status_raw)}` (not a status the catalog knows)"))
+        blocks.append(section(f"*Status:* `{escape(shown(diagnosis.status_raw))}` (not a status the catalog knows)"))
     if diagnosis.code is not None:
         code = diagnosis.code
         # The caller owns the header, so the code's name heads its section instead.
@@ -346,17 +350,17 @@ def diagnosis_blocks(diagnosis: Diagnosis, *, reveal: bool = False) -> list[Bloc
         family = diagnosis.family
         implied = f" Its digits place it in {family.prefix}XXX {escape(family.name)}." if family else ""
         blocks.append(section(f"*Failure code {diagnosis.code_raw}* is not in the catalog.{implied}"))
-    blocks += _source_and_platform(diagnosis)
+    blocks += _source_and_platform(diagnosis, shown)
     if diagnosis.reason is not None:
-        blocks.append(_reason_block(diagnosis, shown=(lambda text: text) if reveal else scrub))
+        blocks.append(_reason_block(diagnosis, shown))
     if diagnosis.unknown_parts:
-        blocks.append(context("Not in the catalog: " + ", ".join(escape(p) for p in diagnosis.unknown_parts)))
+        blocks.append(context("Not in the catalog: " + ", ".join(escape(shown(p)) for p in diagnosis.unknown_parts)))
     if not blocks:
         blocks.append(section("There is no failure to explain: no failure code, source or reason was given."))
     return blocks
 
 
-def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
+def _source_and_platform(diagnosis: Diagnosis, shown: Callable[[str], str]) -> list[Block]:
     parts: list[str] = []
     if diagnosis.source is not None:
         parts.append(
@@ -364,7 +368,7 @@ def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
             f"(failed {STAGE_LABELS[diagnosis.source.stage]})"
         )
     elif diagnosis.source_raw:
-        parts.append(f"*Source:* `{escape(diagnosis.source_raw)}`")
+        parts.append(f"*Source:* `{escape(shown(diagnosis.source_raw))}`")
     entry = diagnosis.platform_code
     if entry is not None and diagnosis.table is not None:
         steps = " ".join(f"{i}. {escape(step)}" for i, step in enumerate(entry.fix, 1))
@@ -374,7 +378,7 @@ def _source_and_platform(diagnosis: Diagnosis) -> list[Block]:
             + (f"\n_Why: {escape(entry.retry_note)}_" if entry.retry_note else "")
         )
     elif diagnosis.platform_code_raw:
-        parts.append(f"*Platform code:* `{escape(diagnosis.platform_code_raw)}`")
+        parts.append(f"*Platform code:* `{escape(shown(diagnosis.platform_code_raw))}`")
     return [section("\n".join(parts))] if parts else []
 
 
@@ -394,12 +398,12 @@ def _reason_block(diagnosis: Diagnosis, shown: Callable[[str], str]) -> Block:
     return section("\n".join(lines))
 
 
-def diagnosis_text(diagnosis: Diagnosis) -> str:
-    """One-line fallback text for notifications and screen readers."""
+def diagnosis_text(diagnosis: Diagnosis, redact: Callable[[str], str] = scrub) -> str:
+    """One-line fallback text for notifications and screen readers; the raw reason through ``redact``."""
     if diagnosis.code is not None:
         return f"Failure {diagnosis.code.code} {diagnosis.code.name}: {diagnosis.code.title}"
     if diagnosis.code_raw is not None:
         return f"Failure code {diagnosis.code_raw} (not in the catalog)"
     if diagnosis.reason is not None:
-        return "Failure reason: " + truncate(scrub(diagnosis.reason.raw), 200)
+        return "Failure reason: " + truncate(redact(diagnosis.reason.raw), 200)
     return "Failure explained"

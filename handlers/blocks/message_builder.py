@@ -12,10 +12,11 @@ from catalog.diagnosis import Diagnosis, time_to_failure
 from catalog.ids import canonical_uuid
 from catalog.message import BirdError, FoundMessage, Message
 from catalog.models import Stage
-from catalog.redaction import mask_identifier
+from catalog.redaction import Redactor, mask_identifier, scrub
 
 from .failure_builder import ACTION_MORE, diagnosis_blocks, diagnosis_text
 from .kit import Block, actions, button, code_block, context, escape, fields, header, message, section
+from .redacted import redact_texts
 
 ACTION_MESSAGE_SHARE = "message_share"
 ACTION_MESSAGE_REFRESH = "message_refresh"
@@ -35,14 +36,19 @@ REQUIRED_RESOURCES = (
 
 @dataclass(frozen=True)
 class MessageRef:
-    """Which message a button acts on; travels in the button's value as compact JSON."""
+    """Which message a button acts on; travels in the button's value as compact JSON. ``shown`` marks
+    a button on a message the channel sees (Slack's ``container.is_ephemeral`` is the client's word)."""
 
     workspace_id: str
     message_id: str
     channel_id: str | None = None
+    shown: bool = False
 
     def to_value(self) -> str:
-        return json.dumps({"w": self.workspace_id, "c": self.channel_id, "m": self.message_id}, separators=(",", ":"))
+        data: dict[str, object] = {"w": self.workspace_id, "c": self.channel_id, "m": self.message_id}
+        if self.shown:
+            data["s"] = 1
+        return json.dumps(data, separators=(",", ":"))
 
     @classmethod
     def from_value(cls, value: str) -> MessageRef | None:
@@ -58,7 +64,7 @@ class MessageRef:
         channel_id = canonical_uuid(str(channel)) if channel else None
         if workspace is None or message_id is None or (channel and channel_id is None):
             return None
-        return cls(workspace_id=workspace, message_id=message_id, channel_id=channel_id)
+        return cls(workspace_id=workspace, message_id=message_id, channel_id=channel_id, shown=data.get("s") == 1)
 
 
 def looking_up(ref: MessageRef, workspace_label: str) -> dict[str, Any]:
@@ -85,32 +91,37 @@ def message_reply(
     copy visible in the channel: always redacted, no buttons."""
     msg = found.message
     reveal = reveal and footer is None
+    # Every text from Bird is masked for the receiver's identifiers in any written form, then scrubbed.
+    redactor = Redactor.for_message(msg)
     status = msg.status or "unknown"
     blocks: list[Block] = [
         header(f"Message {status}" if _STATUS_WORD.fullmatch(status) else "Message with an unrecognised status"),
         fields(_facts(found, diagnosis, workspace_label, reveal=reveal)),
     ]
     if diagnosis.failed:
-        blocks += diagnosis_blocks(diagnosis, reveal=reveal)
+        blocks += diagnosis_blocks(diagnosis, reveal=reveal, redact=redactor)
     else:
         blocks.append(section(_not_failed(diagnosis, status)))
         if diagnosis.code_raw is not None or diagnosis.reason is not None:
-            blocks += diagnosis_blocks(diagnosis, reveal=reveal)
+            blocks += diagnosis_blocks(diagnosis, reveal=reveal, redact=redactor)
     if reveal:
         blocks += _details(msg)
-    pinned = ref if ref.channel_id else MessageRef(ref.workspace_id, ref.message_id, found.channel_id)
+    pinned = ref if ref.channel_id else MessageRef(ref.workspace_id, ref.message_id, found.channel_id, ref.shown)
     if footer is not None:
         blocks.append(context(footer + " · receiver details hidden"))
     else:
         blocks.append(_buttons(pinned, diagnosis, show_details=details_allowed and not reveal))
         blocks.append(context(_privacy_note(reveal, details_allowed, found.from_cache)))
-    return message(blocks, f"Message {msg.id}: {status}. " + (diagnosis_text(diagnosis) if diagnosis.failed else ""))
+    summary = diagnosis_text(diagnosis, redactor) if diagnosis.failed else ""
+    reply = message(blocks, f"Message {msg.id}: {status}. {summary}")
+    # A last pass catches the receiver wherever else Bird may have written it (any field, any form).
+    return reply if reveal else redact_texts(reply, redactor.known)
 
 
 def lookup_error(error: BirdError, ref: MessageRef, workspace_label: str) -> dict[str, Any]:
     """A failed lookup, in words the user can act on; transient failures get a Retry button."""
     where = f"workspace *{escape(workspace_label)}*"
-    detail = f"\nBird said: `{escape(error.detail)}`" if error.detail else ""
+    detail = f"\nBird said: `{escape(scrub(error.detail))}`" if error.detail else ""
     texts = {
         "unauthorized": f"Bird rejected the access key for {where} (401). Check the key configured for it.",
         "forbidden": f"The access key for {where} may not read messages (403). Its access policy needs: "

@@ -133,6 +133,26 @@ class TestBoundedSize:
         assert await store.get_mute("C1", "15011") is not None
 
 
+async def test_a_released_claim_can_be_claimed_again(store: MemoryStateStore) -> None:
+    assert await store.claim("event:Ev1", 60)
+    assert not await store.claim("event:Ev1", 60)
+
+    await store.release("event:Ev1")
+    await store.release("event:never-claimed")  # nothing to forget is fine
+
+    assert await store.claim("event:Ev1", 60)
+
+
+async def test_a_released_claim_frees_its_room(clock: FakeClock) -> None:
+    store = MemoryStateStore(max_claims=2, max_claims_per_channel=1, clock=clock)
+    assert await store.claim("seen:C0:1:15011", ttl=600)
+    assert not await store.claim("seen:C0:2:15011", ttl=600)  # the channel's share is full
+
+    await store.release("seen:C0:1:15011")
+
+    assert await store.claim("seen:C0:2:15011", ttl=600)
+
+
 class TestExactlyOnceUnderPressure:
     async def test_a_flood_in_other_channels_cannot_evict_an_event_claim(self, clock: FakeClock) -> None:
         store = MemoryStateStore(max_claims=1_000, max_claims_per_channel=100, clock=clock)

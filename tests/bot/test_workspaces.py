@@ -460,3 +460,45 @@ def test_bird_channels_in_the_environment_must_be_channel_ids() -> None:
             birdwatch_bird_channels="#alerts",
             _env_file=None,
         )
+
+
+# --- trusted integrations ---
+
+
+def test_trusted_integrations_are_named_per_workspace_and_per_channel(tmp_path: Path) -> None:
+    text = (
+        workspace_entry(extra='trusted_integrations = ["B0ALERTS"]')
+        + '\n[trusted_integrations]\nC0PAGING = ["A0GRAFANA"]\n'
+    )
+    config = load_config(settings(write(tmp_path, text)), ENVIRON)
+
+    assert config.trusts_integration("C0ANY", PROD, {"B0ALERTS"})  # the workspace trusts it everywhere
+    assert config.trusts_integration("C0PAGING", PROD, {"B0OTHER", "A0GRAFANA"})  # the channel trusts the app
+    assert not config.trusts_integration("C0ANY", PROD, {"A0GRAFANA"})  # only in its channel
+    assert not config.trusts_integration("C0PAGING", PROD, {"B0FORGED"})
+    assert not config.trusts_integration("C0PAGING", PROD, set())
+
+
+def test_channel_trust_works_with_workspaces_from_the_environment(tmp_path: Path) -> None:
+    path = write(tmp_path, '[trusted_integrations]\nC0ONCALL = ["B0ALERTS"]\n')
+    config = load_config(settings(path, access_key=ENV_KEY, workspace_id=PROD), {})
+
+    assert config.trusts_integration("C0ONCALL", PROD, {"B0ALERTS"})
+    assert not config.trusts_integration("C0OTHER", PROD, {"B0ALERTS"})
+
+
+def test_without_a_list_no_integration_is_trusted(tmp_path: Path) -> None:
+    config = load_config(settings(write(tmp_path, EXAMPLE)), ENVIRON)
+    assert not config.trusts_integration("C0ONCALL", PROD, {"B0ALERTS", "A0ALERTS"})
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (workspace_entry(extra='trusted_integrations = ["U0PERSON"]'), "'U0PERSON' is not a Slack bot id"),
+        ('[trusted_integrations]\nC0ONCALL = ["alertmanager"]\n', "'alertmanager' is not a Slack bot id"),
+        ('[trusted_integrations]\noncall = ["B0ALERTS"]\n', "'oncall' is not a Slack channel id"),
+    ],
+)
+def test_a_bad_trusted_integration_is_a_start_up_error(tmp_path: Path, text: str, problem: str) -> None:
+    assert problem in config_error(tmp_path, text)

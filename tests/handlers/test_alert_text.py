@@ -335,3 +335,23 @@ def test_firing_alerts_and_chatter_are_not_resolved_notifications(message: dict[
 @given(st.text(ANY_CHAR, max_size=400))
 def test_resolved_check_never_raises(text: str) -> None:
     is_resolved_notification({"text": text, "attachments": [{"title": text}]})
+
+
+# --- alert_ts and alert_identity (handlers.alert_events) ---
+
+
+def test_an_edit_replies_in_the_thread_of_the_alert_it_changed() -> None:
+    from handlers.alert_events import alert_ts
+
+    changed: dict[str, Any] = {"subtype": "message_changed", "ts": "2.0", "previous_message": {"ts": "1.0"}}
+    assert alert_ts(changed, {"ts": "1.0"}) == "1.0"
+    assert alert_ts(changed, {}) == "1.0"
+    assert alert_ts({"subtype": "message_changed", "ts": "2.0"}, {}) == ""  # never the edit's own ts
+    plain = {"ts": "3.0"}
+    assert alert_ts(plain, plain) == "3.0"
+
+
+def test_a_lone_surrogate_does_not_stop_an_alerts_identity() -> None:
+    from handlers.alert_events import alert_identity
+
+    assert alert_identity("\ud800 firing 15011") == alert_identity("\ud800 firing 15012")

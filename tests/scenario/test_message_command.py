@@ -921,8 +921,9 @@ async def test_show_details_reveals_receiver_and_body_to_the_requester_only(
 
     (revealed,) = await click(bird_bot, ACTION_MESSAGE_DETAILS, buttons(answer)[ACTION_MESSAGE_DETAILS]["value"])
 
-    assert revealed["replace_original"] is True
-    assert revealed.get("response_type", "ephemeral") == "ephemeral"
+    # Always a new message only the clicker sees: nothing the client sends back decides otherwise.
+    assert revealed["replace_original"] is False
+    assert revealed["response_type"] == "ephemeral"
     assert "delete_original" not in revealed
     text = rendered(revealed)
     assert field_texts(revealed)["Receiver"] == PHONE

@@ -10,7 +10,9 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird
 from tests.fakes.fake_slack import FakeSlack
 from tests.scenario.conftest import WORKSPACE_ID, BotFactory, BotUnderTest
+from tests.scenario.test_alert_events import mute, send
 from tests.scenario.test_message_command import message_with
+from tests.scenario.test_trust import STRANGER, a_failed_message, post, restricted_bot
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -105,3 +107,32 @@ async def test_no_user_channel_or_message_id_ever_becomes_a_label(bot: BotUnderT
     assert not [v for v in label_values if identifiers.match(v)]
     birdwatch_series = {name for name, _ in samples if name.startswith("birdwatch_")}
     assert len([key for key in samples if key[0] in birdwatch_series]) < 200
+
+
+async def test_each_alert_read_is_counted_by_what_enrichment_decided(bot: BotUnderTest) -> None:
+    await bot.event(bird_alert("C0DECIDE", "1700005000.000100"), event_id="Ev1")
+    await bot.event(bird_alert("C0DECIDE", "1700005000.000100"), event_id="Ev1")  # Slack's redelivery
+    chatter = bird_alert("C0DECIDE", "1700005100.000100") | {"text": "deploy finished in 15011 ms"}
+    await bot.event(chatter, event_id="Ev2")
+    await bot.settle()
+    (reply,) = bot.slack.of("chat.postMessage")
+    await mute(bot, reply, "15011", 1)
+    await bot.event(bird_alert("C0DECIDE", "1700005200.000100"), event_id="Ev3")
+    await bot.settle()
+
+    samples = await scrape(bot)
+    assert value(samples, "birdwatch_enrichment_decisions_total", decision="explained") == 1
+    assert value(samples, "birdwatch_enrichment_decisions_total", decision="duplicate") == 1
+    assert value(samples, "birdwatch_enrichment_decisions_total", decision="nothing_found") == 1
+    assert value(samples, "birdwatch_enrichment_decisions_total", decision="muted") == 1
+
+
+async def test_a_lookup_the_poster_may_not_trigger_is_counted_as_refused(
+    make_bot: BotFactory, fake_bird: FakeBird
+) -> None:
+    bot = await restricted_bot(make_bot, fake_bird)
+    await send(bot, post(f"Bird send failed, messageId: {a_failed_message(fake_bird)}", user=STRANGER))
+    await bot.settle()
+
+    samples = await scrape(bot)
+    assert value(samples, "birdwatch_enrichment_decisions_total", decision="refused") == 1

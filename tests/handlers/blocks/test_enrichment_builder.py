@@ -1,4 +1,4 @@
-"""thread_reply and muted_note: the compact reply in an alert's thread, its controls, and what a mute leaves."""
+"""thread_reply and mute_notice: the compact reply in an alert's thread, its controls, and the note a mute leaves."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from handlers.blocks.enrichment_builder import (
     CatalogItem,
     Item,
     MessageItem,
-    muted_note,
+    mute_notice,
     thread_reply,
 )
 from handlers.blocks.failure_builder import ACTION_MORE, asked_by
@@ -277,78 +277,29 @@ def test_twenty_items_with_share_and_menus_stay_within_slack_limits(explainer: E
     assert [e["type"] for e in elements] == ["button"]
 
 
-# --- muted_note ---------------------------------------------------------------------------------
+# --- mute_notice --------------------------------------------------------------------------------
 
 
-def test_muted_note_removes_that_codes_menu_and_says_who_and_until(explainer: Explainer) -> None:
-    reply = thread_reply([item(explainer, "15011"), item(explainer, "whatsapp 131047")])
+def test_mute_notice_says_who_muted_what_until_when() -> None:
+    notice = mute_notice("15011", "U0CAROL", NOON + 3600)
 
-    blocks = muted_note(reply["blocks"], "15011", "U0CAROL", NOON + 3600)
-
-    after = checked({"blocks": blocks, "text": reply["text"]}, mention="U0CAROL")
-    assert [m["action_id"] for m in selects(after)] == [f"{ACTION_MUTE}:whatsapp:131047"]
-    assert sections(after) == sections(reply)  # the explanations stay
-    assert blocks[-1] == {
-        "type": "context",
-        "elements": [
-            {
-                "type": "mrkdwn",
-                "text": ":no_bell: `15011` muted in this channel by <@U0CAROL> until 13:00 UTC on Nov 14",
-            }
-        ],
-    }
-
-
-def test_muting_the_last_code_removes_the_controls_row(explainer: Explainer) -> None:
-    reply = thread_reply([item(explainer, "15011"), item(explainer, "whatsapp 131047")])
-
-    once = muted_note(reply["blocks"], "15011", "U0CAROL", NOON)
-    twice = muted_note(once, "whatsapp:131047", "U0DAVE", NOON + 4 * 3600)
-
-    assert not [b for b in twice if b["type"] == "actions"]
-    notes = [b["elements"][0]["text"] for b in twice if b["type"] == "context"]
-    assert notes == [
-        ":no_bell: `15011` muted in this channel by <@U0CAROL> until 12:00 UTC on Nov 14",
-        ":no_bell: `whatsapp:131047` muted in this channel by <@U0DAVE> until 16:00 UTC on Nov 14",
+    checked(notice, mention="U0CAROL")
+    assert notice["blocks"] == [
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": ":no_bell: `15011` muted in this channel by <@U0CAROL> until 13:00 UTC on Nov 14",
+                }
+            ],
+        }
     ]
 
 
-def test_muted_note_keeps_other_controls_and_leaves_the_input_alone(explainer: Explainer) -> None:
-    share = {"h": [["code", "15011", "15011"]], "t": "1700000000.000100"}
-    reply = thread_reply([item(explainer, "15011")], shareable=share)
-    original = copy.deepcopy(reply["blocks"])
+def test_mute_notice_escapes_what_came_back_from_the_client() -> None:
+    notice = mute_notice("<!channel>", "U1><!here", NOON)
 
-    blocks = muted_note(reply["blocks"], "15011", "U0CAROL", NOON)
-
-    assert reply["blocks"] == original
-    (controls,) = [b for b in blocks if b["type"] == "actions"]
-    assert [e["action_id"] for e in controls["elements"]] == [ACTION_SHARE_ITEMS]
-
-
-def test_muted_note_on_a_key_without_a_menu_only_adds_the_note(explainer: Explainer) -> None:
-    reply = thread_reply([item(explainer, "15011")])
-
-    blocks = muted_note(reply["blocks"], "14001", "U0CAROL", NOON)
-
-    assert blocks[:-1] == reply["blocks"]
-    assert "`14001` muted" in blocks[-1]["elements"][0]["text"]
-
-
-def test_muted_note_escapes_what_came_back_from_the_client() -> None:
-    blocks = muted_note([], "<!channel>", "U1><!here", NOON)
-
-    text = " ".join(rendered_strings({"blocks": blocks, "text": "x"}))
+    text = " ".join(rendered_strings(notice))
     assert "<!" not in text
     assert "&lt;!channel&gt;" in text
-
-
-def test_muted_note_tolerates_odd_blocks_from_the_client() -> None:
-    blocks: list[dict[str, Any]] = [
-        {"type": "actions", "elements": []},
-        {"type": "actions"},
-        {"type": "section", "text": {"type": "mrkdwn", "text": "kept"}},
-    ]
-
-    after = muted_note(blocks, "15011", "U0CAROL", NOON)
-
-    assert [b["type"] for b in after] == ["section", "context"]
