@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .loader import Catalog, normalize_name
-from .message import Message
 from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
 from .reason import ParsedReason, parse_reason
+
+if TYPE_CHECKING:
+    from .message import Message  # the Bird message models are loaded by whoever fetched one
 
 # The structured reason shape is the SMS platform's; a code in it follows the SMS table.
 _REASON_SHAPE_TABLE = "sms-extended"
@@ -17,6 +20,9 @@ _REASON_SHAPE_TABLE = "sms-extended"
 
 class Diagnosis(BaseModel):
     """Everything known about one failure: raw values beside the catalog entries they resolve to."""
+
+    # The validator is built on first use, not when ``birdwatch explain 15011`` merely imports this.
+    model_config = ConfigDict(defer_build=True)
 
     status_raw: str | None = None
     status: Status | None = None

@@ -50,7 +50,7 @@ class Confidence(StrEnum):
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https://\S+$")]

@@ -15,7 +15,7 @@ import math
 import re
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -36,11 +36,12 @@ from .answers import (
 from .diagnosis import diagnose
 from .ids import canonical_uuid
 from .loader import Catalog, normalize_name
-from .message import Failure
 from .models import FailureCode, FailureSource, PlatformCode, Status
 from .normalize import clean_query, read_letter_o
 from .reason import looks_like_reason
-from .scanner import Hit, scan
+
+if TYPE_CHECKING:
+    from .scanner import Hit
 
 MAX_QUERY_LENGTH = 4000
 MAX_MATCHES = 5
@@ -351,15 +352,9 @@ class Explainer:
     """Answers queries against one catalog; build once, ask many times."""
 
     catalog: Catalog
-    _index: _WordIndex = field(init=False)
     _names: dict[str, Match] = field(init=False)
 
     def __post_init__(self) -> None:
-        # The index depends on the catalog alone: explainers of one catalog share it (and its caches).
-        index = _INDEXES.get(self.catalog)
-        if index is None:
-            index = _INDEXES[self.catalog] = _WordIndex(self._build_documents())
-        self._index = index
         self._names = {}
         for code in self.catalog.data.codes:
             for name in (code.name, *code.aliases):
@@ -382,6 +377,16 @@ class Explainer:
                 self._by_part.setdefault(number, []).append(entry)
                 self._by_part.setdefault(subcode, []).append(entry)
         self._sources_with_tables = [s for s in self.catalog.data.sources if self.catalog.tables_for(s)]
+
+    @property
+    def _index(self) -> _WordIndex:
+        # The index depends on the catalog alone: explainers of one catalog share it (and its caches).
+        # Built on first use: an exact code, name or source needs none, and ``birdwatch explain 15011``
+        # makes an Explainer for one query.
+        index = _INDEXES.get(self.catalog)
+        if index is None:
+            index = _INDEXES[self.catalog] = _WordIndex(self._build_documents())
+        return index
 
     # -- public -------------------------------------------------------------------------------
 
@@ -592,6 +597,8 @@ class Explainer:
         "INVALID_SPAM 15011", "whatsapp 131047 again", "(#131047) Re-engagement message"): one is
         answered as if typed alone; several are listed first, in order of appearance, followed by
         the best word matches."""
+        from .scanner import scan  # its patterns are compiled on import; exact queries never get here
+
         without_ids = _UUID_IN_TEXT.sub(" ", text)
         found = [
             resolved
@@ -958,6 +965,8 @@ def _json_fields(text: str) -> dict[str, str | None]:
     payload = data.get("payload")
     message: dict[str, Any] = payload if isinstance(payload, dict) else data
     raw_failure = message.get("failure", message if "source" in message else None)
+    from .message import Failure  # the Bird message models, for pasted JSON only
+
     try:
         failure = Failure.model_validate(raw_failure) if isinstance(raw_failure, dict) else None
     except ValidationError:
