@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import os
-import pickle
 import re
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -34,8 +35,8 @@ from .models import (
 
 DATA_FILES = ("codes.toml", "sources.toml", "statuses.toml")
 # Changes whenever the cached form of the parsed files changes, so an old cache file is not read.
-_CACHE_FORMAT = b"birdwatch.catalog.parsed/1"
-_CACHE_FILE = "catalog-parsed.pickle"
+_CACHE_FORMAT = b"birdwatch.catalog.parsed/2"
+_CACHE_FILE = "catalog-parsed.json"
 PLATFORM_CODES_DIR = "platform_codes"  # one TOML file per platform table, read in name order
 
 # TOML array-of-tables names in the data files, mapped to CatalogData fields.
@@ -321,10 +322,9 @@ def _read_cache(path: Path, key: bytes) -> dict[str, list[dict[str, Any]]] | Non
     if not content.startswith(key):
         return None  # another version of the data files, or not a cache file at all
     try:
-        # The file sits in the user's own cache directory, as Python's bytecode caches do, and
-        # carries only what tomllib returned for these files (dicts, lists, str, int, bool, dates).
-        data = pickle.loads(content[len(key) :])  # noqa: S301
-    except Exception:  # a truncated or damaged file is a cache miss, whatever unpickling raises
+        # Plain JSON, never pickle: reading a cache must not be able to run code.
+        data = json.loads(content[len(key) :], object_hook=_from_json)
+    except ValueError:  # a truncated or damaged file is a cache miss
         return None
     return data if isinstance(data, dict) and set(data) == set(_SECTIONS.values()) else None
 
@@ -339,12 +339,23 @@ def _write_cache(path: Path, key: bytes, merged: dict[str, list[dict[str, Any]]]
         return
     try:
         with os.fdopen(descriptor, "wb") as file:
-            file.write(key + pickle.dumps(merged, protocol=pickle.HIGHEST_PROTOCOL))
+            file.write(key + json.dumps(merged, default=_to_json, ensure_ascii=False).encode("utf-8"))
         # Renamed into place, so a process reading meanwhile sees the old file or the new one.
         os.replace(temporary, path)
     except OSError:
         with contextlib.suppress(OSError):
             os.unlink(temporary)
+
+
+def _to_json(value: object) -> dict[str, str]:
+    """TOML's dates (``checked``) as tagged objects, so that a cached parse equals a fresh one."""
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not in the catalog's data")
+
+
+def _from_json(obj: dict[str, Any]) -> Any:
+    return date.fromisoformat(obj["$date"]) if obj.keys() == {"$date"} else obj
 
 
 def user_cache_dir() -> Path | None:

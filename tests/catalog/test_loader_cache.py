@@ -28,7 +28,7 @@ def cache_dir(tmp_path: Path) -> Path:
 
 
 def _cache_file(cache_dir: Path) -> Path:
-    return cache_dir / "catalog-parsed.pickle"
+    return cache_dir / "catalog-parsed.json"
 
 
 def _no_parsing(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -80,7 +80,7 @@ def test_cached_data_is_still_validated(data_copy: Path, cache_dir: Path, monkey
     "damage",
     [
         lambda content: content[: len(content) // 2],  # truncated mid-write by something else
-        lambda content: content[:32] + b"\x80\x05not a pickle",
+        lambda content: content[:32] + b'{"codes": [truncated',
         lambda content: b"",
         lambda content: b"x" * len(content),
     ],
