@@ -54,7 +54,7 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
     if serve_slack:
         web_app.router.add_post(SLACK_PATH, _slack_handler(runtime))
     if runtime.alerting is not None:
-        web_app.router.add_post(WEBHOOK_PATH, runtime.alerting.receiver.handle)
+        web_app.router.add_post(WEBHOOK_PATH, _counted_as("bird_webhook", runtime.alerting.receiver.handle))
 
     async def start_runtime(_: web.Application) -> None:
         await runtime.start()
@@ -70,6 +70,16 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
 async def _health(_: web.Request) -> web.Response:
     """Liveness: the process answers. Whether it can do its job is ``/readyz``."""
     return web.json_response({"ok": True})
+
+
+def _counted_as(kind: RequestKind, handler: Handler) -> Handler:
+    """``handler``, its requests counted in the metrics as ``kind``."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[METRIC_KIND] = kind
+        return await handler(request)
+
+    return handle
 
 
 async def _metrics(request: web.Request) -> web.Response:
