@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,13 +17,23 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from catalog import Catalog, Explainer, default_catalog
-from handlers import alert_events, answer_actions, failure_command, message_command, on_demand, replays
+from handlers import (
+    alert_actions,
+    alert_events,
+    answer_actions,
+    failure_command,
+    message_command,
+    on_demand,
+    replays,
+)
 from handlers.alert_events import AlertEnricher
 from handlers.deps import StateStore
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
 
+from .alerting.engine import TICK_SECONDS
+from .alerting.service import Alerting, build_alerting
 from .bird import BirdClient, RequestBudget
 from .metrics import MeteredWebClient, Metrics
 from .redis_fleet import RedisFleet
@@ -55,6 +66,7 @@ class Runtime:
     identity: SlackIdentity
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     stopping: bool = False  # set on SIGTERM: new work is refused, work in flight finishes
+    alerting: Alerting | None = None  # Bird's webhooks as Slack alerts, when configured
     fleet: RedisFleet | None = None  # the state shared with other replicas, when REDIS_URL is set
 
     async def start(self) -> None:
@@ -64,6 +76,8 @@ class Runtime:
             self.app.client.session = aiohttp.ClientSession()
         if self.fleet is not None:
             await self.fleet.start()
+        if self.alerting is not None:
+            self.alerting.start()
 
     def add_readiness_check(self, name: str, check: ReadinessCheck) -> None:
         """Make ``/readyz`` depend on ``check`` too (true when ready), reported under ``name``."""
@@ -91,10 +105,14 @@ class Runtime:
 
     async def drain(self) -> None:
         """Wait until background lookups and queued Slack posts are done (tests, shutdown)."""
+        if self.alerting is not None:
+            await self.alerting.drain()
         await self.tasks.drain()
         await self.poster.drain()
 
     async def aclose(self) -> None:
+        if self.alerting is not None:
+            await self.alerting.aclose()
         await self.tasks.aclose()
         await self.poster.aclose()
         await self.identity.aclose()
@@ -118,6 +136,8 @@ def build_runtime(
     catalog: Catalog | None = None,
     environ: Mapping[str, str] | None = None,
     bird: BirdClient | None = None,
+    clock: Callable[[], float] | None = None,
+    alert_tick_seconds: float | None = TICK_SECONDS,
 ) -> Runtime:
     config = load_config(settings, read_environment() if environ is None else environ)
     explainer = Explainer(catalog or default_catalog())
@@ -148,7 +168,9 @@ def build_runtime(
         final_statuses=explainer.catalog.final_statuses,
         on_request=metrics.bird_request,
     )
-    store: StateStore = fleet.store if fleet else MemoryStateStore()
+    # One clock for mutes and alerts, so a snooze set by an alert ends when the alert engine thinks it does.
+    memory_store = MemoryStateStore() if clock is None else MemoryStateStore(clock=clock)
+    store: StateStore = fleet.store if fleet else memory_store
     poster = fleet.replies if fleet else ChannelPoster(client, on_abandon=metrics.reply_abandoned)
     metrics.track_queue_depth(poster.depth)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
@@ -172,6 +194,19 @@ def build_runtime(
         ),
     )
     on_demand.register(app, OnDemand(explainer, explanations, lookups, poster, store, tasks))
+    alerting = build_alerting(
+        config,
+        explainer.catalog,
+        store,
+        slack_token=settings.slack_bot_token.get_secret_value(),
+        slack_base_url=settings.slack_api_base_url,
+        clock=clock or time.time,
+        tick_seconds=alert_tick_seconds,
+        redis_url=settings.redis_url.get_secret_value() if settings.redis_url else None,
+        redis_prefix=settings.redis_key_prefix,
+    )
+    if alerting is not None:
+        alert_actions.register(app, alerting.engine, tasks)
     runtime = Runtime(
         app=app,
         config=config,
@@ -181,6 +216,7 @@ def build_runtime(
         signing_secret=settings.slack_signing_secret,
         metrics=metrics,
         identity=identity,
+        alerting=alerting,
         fleet=fleet,
     )
     if fleet is not None:

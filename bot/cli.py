@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import asyncio
 
+    from .bird_notifications import Notifications
     from .settings import Settings
+    from .workspaces import BirdwatchConfig, WorkspaceConfig
 
 USAGE_ERROR = 2  # what argparse returns for bad arguments; a start-up problem is the same kind
 
@@ -65,6 +67,23 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--coverage", action="store_true", help="print the coverage table (Markdown)")
     export.add_argument("--output", "-o", type=Path, help="write to this file instead of stdout")
     export.set_defaults(run=_catalog)
+
+    webhooks = commands.add_parser("webhooks", help="manage the Bird webhook subscriptions that feed alerts")
+    actions = webhooks.add_subparsers(required=True, metavar="ACTION")
+    subscribe = actions.add_parser("subscribe", help="subscribe birdwatch to a workspace's failed messages")
+    subscribe.add_argument("--workspace", required=True, help="alias or id from the config file")
+    subscribe.add_argument("--url", required=True, help="the public URL Bird calls, https://…/bird/webhooks")
+    subscribe.add_argument(
+        "--platform", action="append", help="sms, whatsapp, email, … (repeatable; default: sms, whatsapp, email)"
+    )
+    subscribe.set_defaults(run=_webhooks_subscribe)
+    listing = actions.add_parser("list", help="list a workspace's webhook subscriptions")
+    listing.add_argument("--workspace", required=True)
+    listing.set_defaults(run=_webhooks_list)
+    delete = actions.add_parser("delete", help="delete webhook subscriptions by id")
+    delete.add_argument("--workspace", required=True)
+    delete.add_argument("ids", nargs="+", metavar="SUBSCRIPTION_ID")
+    delete.set_defaults(run=_webhooks_delete)
     return parser
 
 
@@ -214,3 +233,119 @@ def _listen_problem(port: int, exc: OSError) -> str:
     else:
         why = exc.strerror or str(exc)
     return f"birdwatch cannot listen on port {port}: {why}"
+
+
+# --- webhooks ---------------------------------------------------------------------------------------
+
+
+def _notifications(workspace_name: str) -> tuple[Notifications, WorkspaceConfig, BirdwatchConfig]:
+    from .app import read_environment
+    from .workspaces import ConfigError
+
+    try:
+        return _configured_notifications(workspace_name, read_environment())
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _configured_notifications(
+    workspace_name: str, environ: dict[str, str]
+) -> tuple[Notifications, WorkspaceConfig, BirdwatchConfig]:
+    from pydantic import AnyHttpUrl, ValidationError
+
+    from .bird_notifications import Notifications
+    from .settings import Settings
+    from .workspaces import ConfigError, load_config
+
+    path = environ.get("BIRDWATCH_CONFIG")
+    if not path:
+        raise ConfigError("birdwatch webhooks needs the config file: set BIRDWATCH_CONFIG (see the README)")
+    public_url = environ.get("BIRDWATCH_PUBLIC_URL")
+    try:
+        # Only what the config file needs: these commands run without any Slack settings.
+        settings = Settings.model_construct(
+            birdwatch_config=Path(path),
+            bird_api_url=AnyHttpUrl(environ.get("BIRD_API_URL", "https://api.bird.com")),
+            birdwatch_public_url=AnyHttpUrl(public_url) if public_url else None,
+        )
+    except ValidationError:
+        raise ConfigError("BIRD_API_URL and BIRDWATCH_PUBLIC_URL must be URLs") from None
+    config = load_config(settings, environ)
+    workspace = config.resolve(workspace_name)
+    if workspace is None or workspace not in config.workspaces:
+        raise ConfigError(f"no [[workspace]] named {workspace_name!r} in {path}")
+    if workspace.organization_id is None:
+        raise ConfigError(f"[[workspace]] {workspace.label}: set organization_id (Bird's Notifications API needs it)")
+    client = Notifications(
+        str(settings.bird_api_url).rstrip("/"),
+        workspace.access_key.get_secret_value(),
+        workspace.organization_id,
+        workspace.id,
+    )
+    return client, workspace, config
+
+
+def _webhooks_subscribe(args: argparse.Namespace) -> int:
+    import secrets
+
+    from .bird_notifications import DEFAULT_PLATFORMS, NotificationsError
+
+    if not str(args.url).startswith("https://"):
+        print("Bird only calls https:// URLs; give the public URL of /bird/webhooks", file=sys.stderr)
+        return 2
+    client, workspace, config = _notifications(args.workspace)
+    platforms = tuple(dict.fromkeys(p.strip().lower() for p in args.platform or DEFAULT_PLATFORMS))
+    signing_key = secrets.token_urlsafe(32)
+    try:
+        with client:
+            created = client.subscribe(args.url, signing_key, platforms)
+    except NotificationsError as exc:
+        print(f"webhooks subscribe failed: {exc}", file=sys.stderr)
+        return 1
+    for subscription in created:
+        filters = subscription.get("eventFilters") or [{}]
+        print(f"created {subscription.get('id')}  {subscription.get('event')}  {filters[0].get('value', '')}")
+    variable = workspace.signing_key_env or f"BIRD_SIGNING_KEY_{workspace.label.upper().replace('-', '_')}"
+    print(f"\nSigning key (shown once): {signing_key}")
+    print(f"Keep it in the environment variable {variable} (or .env), never in the config file, and name that")
+    print(f'variable in the [[workspace]] entry: signing_key_env = "{variable}".')
+    if workspace.signing_keys:
+        print("This workspace already has a signing key: move it to previous_signing_key_env until you have")
+        print("deleted the old subscriptions (birdwatch webhooks list / delete); both keys are accepted meanwhile.")
+    if config.alerts.webhook_url is not None and config.alerts.webhook_url != args.url:
+        print(f"Warning: birdwatch verifies signatures for {config.alerts.webhook_url}, not {args.url}.")
+    return 0
+
+
+def _webhooks_list(args: argparse.Namespace) -> int:
+    from .bird_notifications import NotificationsError
+
+    client, _, _ = _notifications(args.workspace)
+    try:
+        with client:
+            subscriptions = client.list()
+    except NotificationsError as exc:
+        print(f"webhooks list failed: {exc}", file=sys.stderr)
+        return 1
+    for sub in subscriptions:
+        filters = ", ".join(f"{f.get('key')}={f.get('value')}" for f in sub.get("eventFilters") or [])
+        print(f"{sub.get('id')}  {sub.get('event')}  {filters or '-'}  {sub.get('url')}  {sub.get('status', '')}")
+    if not subscriptions:
+        print("no webhook subscriptions")
+    return 0
+
+
+def _webhooks_delete(args: argparse.Namespace) -> int:
+    from .bird_notifications import NotificationsError
+
+    client, _, _ = _notifications(args.workspace)
+    failed = 0
+    with client:
+        for subscription_id in args.ids:
+            try:
+                client.delete(subscription_id)
+                print(f"deleted {subscription_id}")
+            except NotificationsError as exc:
+                print(f"could not delete {subscription_id}: {exc}", file=sys.stderr)
+                failed += 1
+    return 1 if failed else 0

@@ -124,12 +124,12 @@ class RedisStateStore:
         return bool(claimed)
 
     async def release(self, key: str) -> None:
+        """Forget a claim whose work failed, so a redelivery can claim it again."""
         await self._fallback.release(key)
         try:
             await self._link.call("release", lambda: self._link.client.delete(self._link.key("claim", key)))
         except RedisUnavailable:
-            # The claim lapses after its time-to-live; until then a redelivery is taken for a duplicate.
-            logger.info("could not release a claim while Redis is unavailable")
+            return  # the claim lapses with its time-to-live
 
     async def set_mute(self, channel: str, code: str, until: float, by: str) -> None:
         mute = Mute(channel, code, until, by)

@@ -22,6 +22,7 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.request import SocketModeRequest
 from slack_sdk.socket_mode.response import SocketModeResponse
 
+from .alerting.intake import WEBHOOK_PATH
 from .app import Runtime
 from .logs import describe_slack_request
 from .metrics import CONTENT_TYPE, Metrics, RequestKind, request_kind
@@ -52,6 +53,8 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
     web_app.router.add_get(METRICS_PATH, _metrics)
     if serve_slack:
         web_app.router.add_post(SLACK_PATH, _slack_handler(runtime))
+    if runtime.alerting is not None:
+        web_app.router.add_post(WEBHOOK_PATH, _counted_as("bird_webhook", runtime.alerting.receiver.handle))
 
     async def start_runtime(_: web.Application) -> None:
         await runtime.start()
@@ -67,6 +70,16 @@ def create_web_app(runtime: Runtime, *, serve_slack: bool = True) -> web.Applica
 async def _health(_: web.Request) -> web.Response:
     """Liveness: the process answers. Whether it can do its job is ``/readyz``."""
     return web.json_response({"ok": True})
+
+
+def _counted_as(kind: RequestKind, handler: Handler) -> Handler:
+    """``handler``, its requests counted in the metrics as ``kind``."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        request[METRIC_KIND] = kind
+        return await handler(request)
+
+    return handle
 
 
 async def _metrics(request: web.Request) -> web.Response:

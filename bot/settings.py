@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     birdwatch_config: Path | None = None
     # Where alerts are enriched without a config file: "all", or Slack channel ids separated by commas.
     birdwatch_enrich_channels: str | None = None
+    # The public base URL Bird's webhooks reach birdwatch at (they go to <it>/bird/webhooks).
+    birdwatch_public_url: AnyHttpUrl | None = None
     # Shared state for several replicas (bot.redis_*); unset, all state stays in this process.
     # A secret: the URL may carry a password.
     redis_url: SecretStr | None = None

@@ -49,6 +49,9 @@ class WorkspaceConfig(BaseModel):
     allowed_users: frozenset[str] = frozenset()  # empty: everyone
     channels: frozenset[str] = frozenset()  # Slack channels whose default workspace this is
     trusted_integrations: frozenset[str] = frozenset()  # bot and app ids whose alerts may trigger lookups
+    organization_id: str | None = None  # for Bird's Notifications API (webhook subscriptions)
+    signing_key_env: str | None = None  # where the webhook signing key lives, to tell people
+    signing_keys: tuple[SecretStr, ...] = ()  # the current key first; a second one during a key change
 
     @property
     def label(self) -> str:
@@ -72,6 +75,55 @@ class EnrichmentConfig(BaseModel):
     bird_channels: frozenset[str] = frozenset()
 
 
+WEBHOOK_PATH = "/bird/webhooks"
+
+
+class AlertRoute(BaseModel):
+    """Which failures go to which Slack channel, and when they alert. Unset matchers match anything."""
+
+    model_config = ConfigDict(frozen=True)
+
+    channel: str
+    workspace_id: str | None = None
+    bird_channel: str | None = None
+    platform: str | None = None
+    code: int | None = None
+    family: int | None = None  # the code's first two digits
+    threshold: int = 5
+    window_minutes: int = 5
+    quiet_minutes: int = 30
+
+    def matches(self, workspace_id: str, bird_channel: str, platform: str, code: int | None) -> bool:
+        return (
+            (self.workspace_id is None or self.workspace_id == workspace_id)
+            and (self.bird_channel is None or self.bird_channel == bird_channel.lower())
+            and (self.platform is None or self.platform == platform.lower())
+            and (self.code is None or self.code == code)
+            and (self.family is None or (code is not None and code // 1000 == self.family))
+        )
+
+
+class AlertsConfig(BaseModel):
+    """Bird's webhooks as Slack alerts: where Bird calls, where alerts go, when the digest is posted."""
+
+    model_config = ConfigDict(frozen=True)
+
+    webhook_url: str | None = None  # the public URL Bird calls and signs
+    routes: tuple[AlertRoute, ...] = ()
+    digest_hour: int | None = None  # UTC hour of the daily digest; None: no digest
+    bird_link: str | None = None  # template of an "Open in Bird" link: {workspace}, {channel}
+
+    def route_for(self, workspace_id: str, bird_channel: str, platform: str, code: int | None) -> AlertRoute | None:
+        """The first route that matches, in the file's order."""
+        return next((r for r in self.routes if r.matches(workspace_id, bird_channel, platform, code)), None)
+
+
+def webhook_url(public_url: str) -> str:
+    """The URL Bird calls, from birdwatch's public base URL (or that URL itself, given whole)."""
+    base = public_url.rstrip("/")
+    return base if base.endswith(WEBHOOK_PATH) else base + WEBHOOK_PATH
+
+
 class BirdwatchConfig(BaseModel):
     """Every workspace birdwatch knows and the rules for using them."""
 
@@ -80,6 +132,7 @@ class BirdwatchConfig(BaseModel):
     workspaces: tuple[WorkspaceConfig, ...] = ()
     show_details: bool = True
     enrichment: EnrichmentConfig = EnrichmentConfig()
+    alerts: AlertsConfig = AlertsConfig()
     # Without listed workspaces: the key used for any workspace id, and the default workspace id.
     adhoc_access_key: SecretStr | None = None
     default_workspace_id: str | None = None
@@ -141,6 +194,13 @@ def _workspace_id(value: str) -> str:
     return canonical
 
 
+def _organization_id(value: str) -> str:
+    canonical = canonical_uuid(value)
+    if canonical is None:
+        raise ValueError("must be a Bird organization id (a UUID)")
+    return canonical
+
+
 def _alias(value: str) -> str:
     alias = value.strip()
     if not alias or any(char.isspace() for char in alias):
@@ -187,6 +247,44 @@ class _WorkspaceEntry(BaseModel):
     allowed_users: list[SlackUserId] = []
     channels: list[SlackChannelId] = []
     trusted_integrations: list[SlackIntegrationId] = []
+    organization_id: Annotated[str, AfterValidator(_organization_id)] | None = None
+    signing_key_env: Annotated[str, AfterValidator(_env_name)] | None = None
+    previous_signing_key_env: Annotated[str, AfterValidator(_env_name)] | None = None
+
+
+def _public_url(value: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value.strip()):
+        raise ValueError("must be the URL where Bird reaches birdwatch, like https://birdwatch.example.com")
+    return value.strip()
+
+
+def _family(value: int | str) -> int:
+    text = str(value).strip().lower().removesuffix("xxx")
+    if not (text.isdigit() and 10 <= int(text) <= 99):
+        raise ValueError("must be a family such as 15xxx (or 15)")
+    return int(text)
+
+
+class _AlertsSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    public_url: Annotated[str, AfterValidator(_public_url)] | None = None
+    digest_hour: int | None = Field(default=None, ge=0, le=23)
+    bird_link: str | None = None
+
+
+class _AlertRouteEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    channel: SlackChannelId
+    workspace: str | None = None
+    bird_channel: Annotated[str, AfterValidator(_workspace_id)] | None = None
+    platform: Annotated[str, AfterValidator(lambda v: v.strip().lower())] | None = None
+    code: int | None = Field(default=None, ge=10000, le=99999)
+    family: Annotated[int | str, AfterValidator(_family)] | None = None
+    threshold: int = Field(default=5, ge=1, le=1_000_000)
+    window_minutes: int = Field(default=5, ge=1, le=60)
+    quiet_minutes: int = Field(default=30, ge=1, le=24 * 60)
 
 
 class _PrivacySection(BaseModel):
@@ -211,6 +309,8 @@ class _ConfigFile(BaseModel):
     workspace: list[_WorkspaceEntry] = []
     enrichment: _EnrichmentSection = _EnrichmentSection()
     trusted_integrations: dict[SlackChannelId, list[SlackIntegrationId]] = {}
+    alerts: _AlertsSection = _AlertsSection()
+    alert_route: list[_AlertRouteEntry] = []
 
 
 # --- loading ------------------------------------------------------------------------------------
@@ -221,6 +321,7 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
     path = settings.birdwatch_config
     if path is None:
         general = BirdwatchConfig(enrichment=_enrichment(settings, _EnrichmentSection()))
+        general = general.model_copy(update={"alerts": _alerts(settings, _AlertsSection(), [], ())})
         return _from_environment(settings, environ, general, where="the environment")
     file = _read_file(path)
     general = BirdwatchConfig(
@@ -229,7 +330,7 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
         channel_trusted_integrations={ch: frozenset(ids) for ch, ids in file.trusted_integrations.items()},
     )
     # Every problem in one message, so one edit of the file fixes them all.
-    problems = _enrichment_problems(file.enrichment)
+    problems = _enrichment_problems(file.enrichment) + _alert_problems(file)
     if not file.workspace:
         _raise_if(problems + _environment_problems(settings), path)
         return _from_environment(settings, environ, general, where=str(path))
@@ -237,7 +338,53 @@ def load_config(settings: Settings, environ: Mapping[str, str] = os.environ) -> 
     problems += _default_workspace_problems(file.workspace, settings)
     _raise_if(problems, path)
     config = general.model_copy(update={"workspaces": tuple(_workspace(entry, environ) for entry in file.workspace)})
-    return _with_default_workspace(config, settings, path)
+    alerts = _alerts(settings, file.alerts, file.alert_route, config.workspaces)
+    return _with_default_workspace(config.model_copy(update={"alerts": alerts}), settings, path)
+
+
+def _alerts(
+    settings: Settings,
+    section: _AlertsSection,
+    entries: list[_AlertRouteEntry],
+    workspaces: tuple[WorkspaceConfig, ...],
+) -> AlertsConfig:
+    public = section.public_url or (str(settings.birdwatch_public_url) if settings.birdwatch_public_url else None)
+    by_name = {name.lower(): ws.id for ws in workspaces for name in (ws.id, *ws.aliases)}
+    routes = tuple(
+        AlertRoute(
+            channel=entry.channel,
+            workspace_id=by_name.get((canonical_uuid(entry.workspace) or entry.workspace).lower())
+            if entry.workspace
+            else None,
+            bird_channel=entry.bird_channel,
+            platform=entry.platform,
+            code=entry.code,
+            family=entry.family if isinstance(entry.family, int) else None,
+            threshold=entry.threshold,
+            window_minutes=entry.window_minutes,
+            quiet_minutes=entry.quiet_minutes,
+        )
+        for entry in entries
+    )
+    return AlertsConfig(
+        webhook_url=webhook_url(public) if public else None,
+        routes=routes,
+        digest_hour=section.digest_hour,
+        bird_link=section.bird_link,
+    )
+
+
+def _alert_problems(file: _ConfigFile) -> list[str]:
+    names = {name.lower() for e in file.workspace for name in (e.id, *e.aliases)}
+    problems = [
+        f"[[alert_route]] #{index}: workspace {entry.workspace!r} is no [[workspace]] of the file (by id or alias)"
+        for index, entry in enumerate(file.alert_route, start=1)
+        if entry.workspace is not None and (canonical_uuid(entry.workspace) or entry.workspace).lower() not in names
+    ]
+    signing = [e for e in file.workspace if e.signing_key_env]
+    if file.alert_route and not signing:
+        problems.append("[[alert_route]] is set but no [[workspace]] has a signing_key_env for Bird's webhooks")
+    return problems
 
 
 def _enrichment(settings: Settings, section: _EnrichmentSection) -> EnrichmentConfig:
@@ -321,6 +468,7 @@ def _read_file(path: Path) -> _ConfigFile:
 
 
 def _workspace(entry: _WorkspaceEntry, environ: Mapping[str, str]) -> WorkspaceConfig:
+    key_names = [name for name in (entry.signing_key_env, entry.previous_signing_key_env) if name]
     return WorkspaceConfig(
         id=entry.id,
         aliases=tuple(entry.aliases),
@@ -328,6 +476,9 @@ def _workspace(entry: _WorkspaceEntry, environ: Mapping[str, str]) -> WorkspaceC
         allowed_users=frozenset(entry.allowed_users),
         channels=frozenset(entry.channels),
         trusted_integrations=frozenset(entry.trusted_integrations),
+        organization_id=entry.organization_id,
+        signing_key_env=entry.signing_key_env,
+        signing_keys=tuple(SecretStr(environ[name].strip()) for name in key_names if environ.get(name, "").strip()),
     )
 
 
@@ -336,6 +487,12 @@ def _workspace_problems(entries: list[_WorkspaceEntry], environ: Mapping[str, st
         f"[[workspace]] {entry.id}: environment variable {entry.access_key_env} (its access key) is not set"
         for entry in entries
         if not environ.get(entry.access_key_env, "").strip()
+    ]
+    problems += [
+        f"[[workspace]] {entry.id}: environment variable {name} (its webhook signing key) is not set"
+        for entry in entries
+        for name in (entry.signing_key_env, entry.previous_signing_key_env)
+        if name and not environ.get(name, "").strip()
     ]
     return problems + _duplicate_problems([(e.id, e.aliases, e.channels) for e in entries])
 
@@ -427,9 +584,9 @@ def _validation_problems(exc: ValidationError) -> list[str]:
 def _location(loc: tuple[int | str, ...]) -> str:
     """``("workspace", 0, "aliases", 1)`` as ``[[workspace]] #1: aliases[1]`` (workspaces counted from 1)."""
     parts = list(loc)
-    if len(parts) >= 2 and parts[0] == "workspace" and isinstance(parts[1], int):
-        head, parts = f"[[workspace]] #{parts[1] + 1}", parts[2:]
-    elif parts and parts[0] in ("privacy", "enrichment", "trusted_integrations") and len(parts) > 1:
+    if len(parts) >= 2 and parts[0] in ("workspace", "alert_route") and isinstance(parts[1], int):
+        head, parts = f"[[{parts[0]}]] #{parts[1] + 1}", parts[2:]
+    elif parts and parts[0] in ("privacy", "enrichment", "trusted_integrations", "alerts") and len(parts) > 1:
         head, parts = f"[{parts[0]}]", parts[1:]
     else:
         return "".join(f"[{part}]" if isinstance(part, int) else str(part) for part in parts)

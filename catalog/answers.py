@@ -4,13 +4,18 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, computed_field
+from pydantic import BaseModel, ConfigDict, computed_field
 
 from .diagnosis import Diagnosis
 from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
 
 
-class Match(BaseModel):
+class _Answer(BaseModel):
+    # Validators are built on first use: ``birdwatch explain`` builds the one answer it shows.
+    model_config = ConfigDict(defer_build=True)
+
+
+class Match(_Answer):
     """One entry in a ranked list; ``query`` opens its full explanation."""
 
     kind: Literal["code", "source", "platform_code", "family", "status"]
@@ -23,21 +28,21 @@ class Match(BaseModel):
 # whatsapp."), so a corrected typo or a fallback to a broader entry is never silent.
 
 
-class CodeAnswer(BaseModel):
+class CodeAnswer(_Answer):
     kind: Literal["code"] = "code"
     code: FailureCode
     family: Family
     note: str | None = None
 
 
-class SourceAnswer(BaseModel):
+class SourceAnswer(_Answer):
     kind: Literal["source"] = "source"
     source: FailureSource
     table: CodeTable | None = None
     note: str | None = None
 
 
-class PlatformCodeAnswer(BaseModel):
+class PlatformCodeAnswer(_Answer):
     kind: Literal["platform_code"] = "platform_code"
     entry: PlatformCode
     table: CodeTable
@@ -46,7 +51,7 @@ class PlatformCodeAnswer(BaseModel):
     note: str | None = None
 
 
-class StatusAnswer(BaseModel):
+class StatusAnswer(_Answer):
     """A message ``status`` value: what it means and where to look next."""
 
     kind: Literal["status"] = "status"
@@ -54,7 +59,7 @@ class StatusAnswer(BaseModel):
     note: str | None = None
 
 
-class MessageIdAnswer(BaseModel):
+class MessageIdAnswer(_Answer):
     """A Bird message id: /failure explains codes, ``/message`` looks a message up."""
 
     kind: Literal["message_id"] = "message_id"
@@ -71,25 +76,25 @@ class MessageIdAnswer(BaseModel):
         return f"/message {workspace}{channel} {self.message_id}"
 
 
-class FamilyAnswer(BaseModel):
+class FamilyAnswer(_Answer):
     kind: Literal["family"] = "family"
     family: Family
     codes: list[FailureCode]
 
 
-class DiagnosisAnswer(BaseModel):
+class DiagnosisAnswer(_Answer):
     kind: Literal["diagnosis"] = "diagnosis"
     diagnosis: Diagnosis
 
 
-class MatchesAnswer(BaseModel):
+class MatchesAnswer(_Answer):
     kind: Literal["matches"] = "matches"
     query: str
     matches: list[Match]
     note: str | None = None
 
 
-class NotFoundAnswer(BaseModel):
+class NotFoundAnswer(_Answer):
     """Nothing matched; still say what the input implies and what is close."""
 
     kind: Literal["not_found"] = "not_found"
@@ -101,7 +106,7 @@ class NotFoundAnswer(BaseModel):
     nearest: list[Match] = []
 
 
-class UsageAnswer(BaseModel):
+class UsageAnswer(_Answer):
     kind: Literal["usage"] = "usage"
     problem: str | None = None
     examples: list[str]

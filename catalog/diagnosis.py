@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from .loader import Catalog, normalize_name
-from .message import Message
 from .models import CodeTable, FailureCode, FailureSource, Family, PlatformCode, Status
 from .reason import ParsedReason, parse_reason
+
+if TYPE_CHECKING:
+    from .message import Message  # the Bird message models are loaded by whoever fetched one
 
 # The structured reason shape is the SMS platform's; a code in it follows the SMS table.
 _REASON_SHAPE_TABLE = "sms-extended"
@@ -17,6 +20,9 @@ _REASON_SHAPE_TABLE = "sms-extended"
 
 class Diagnosis(BaseModel):
     """Everything known about one failure: raw values beside the catalog entries they resolve to."""
+
+    # The validator is built on first use, not when ``birdwatch explain 15011`` merely imports this.
+    model_config = ConfigDict(defer_build=True)
 
     status_raw: str | None = None
     status: Status | None = None
@@ -47,6 +53,15 @@ class Diagnosis(BaseModel):
             unknown.append(f"source {self.source_raw}")
         if self.platform_code_raw and self.platform_code is None and self.source is not None:
             unknown.append(f"{self.source.name} code {self.platform_code_raw}")
+        elif (
+            self.platform_code_raw
+            and self.platform_code
+            and self.source
+            and self.platform_code.code != self.platform_code_raw
+        ):
+            # Read as the bare code: the subcode itself is not in the catalog.
+            subcode = self.platform_code_raw.partition("-")[2]
+            unknown.append(f"{self.source.name} subcode {subcode} of code {self.platform_code.code}")
         if self.status_raw and self.status is None:
             unknown.append(f"status {self.status_raw}")
         return unknown
@@ -79,7 +94,11 @@ def diagnose(
         table_id = _REASON_SHAPE_TABLE
     platform_entry = None
     if source_entry is not None and platform_raw:
-        platform_entry = catalog.platform_code_for(source_entry, platform_raw)
+        # As the text lookup does: Meta's "code-subcode" with a subcode the catalog lacks falls back
+        # to the bare code's entry (10-2534099 -> 10); the unknown subcode is listed as unknown.
+        lookup = catalog.platform_codes_for(source_entry, platform_raw)
+        if lookup.how in ("exact", "without_subcode") and lookup.entries:
+            platform_entry = lookup.entries[0]
         if platform_entry is not None:
             table_id = platform_entry.table
     elif table_id and platform_raw:

@@ -1,11 +1,22 @@
-"""Load and cross-check the catalog's data files."""
+"""Load and cross-check the catalog's data files.
+
+Parsing the TOML files is most of the cost of loading (tomllib is pure Python), and
+``birdwatch explain`` pays it in every new process. So the packaged catalog keeps what the parser
+returned in a per-user cache file, keyed by a hash of the data files' names and contents: any edit
+to the data parses them again. What the cache returns is validated like a fresh parse, every time.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
+import os
 import re
-import tomllib
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -23,6 +34,9 @@ from .models import (
 )
 
 DATA_FILES = ("codes.toml", "sources.toml", "statuses.toml")
+# Changes whenever the cached form of the parsed files changes, so an old cache file is not read.
+_CACHE_FORMAT = b"birdwatch.catalog.parsed/2"
+_CACHE_FILE = "catalog-parsed.json"
 PLATFORM_CODES_DIR = "platform_codes"  # one TOML file per platform table, read in name order
 
 # TOML array-of-tables names in the data files, mapped to CatalogData fields.
@@ -245,16 +259,42 @@ def _unique(items: Iterable[Any], key: Any, what: str, value: Any = None) -> dic
     return index
 
 
-def read_data_files(directory: Path | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Merge the TOML data files into one raw dictionary keyed by CatalogData field."""
-    merged: dict[str, list[dict[str, Any]]] = {field: [] for field in _SECTIONS.values()}
+def read_data_files(directory: Path | None = None, *, cache_dir: Path | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Merge the TOML data files into one raw dictionary keyed by CatalogData field.
+
+    With ``cache_dir``, a parse of these exact files is read from there when present, and stored
+    there otherwise; a cache that cannot be read or written is passed over without a word.
+    """
+    contents = _data_file_contents(directory)
+    if cache_dir is None:
+        return _parse(contents)
+    key = _digest(contents)
+    cached = _read_cache(cache_dir / _CACHE_FILE, key)
+    if cached is not None:
+        return cached
+    merged = _parse(contents)
+    _write_cache(cache_dir / _CACHE_FILE, key, merged)
+    return merged
+
+
+def _data_file_contents(directory: Path | None) -> list[tuple[str, bytes]]:
+    """(file name, content) of every data file, in the order they are merged."""
     root: Traversable = resources.files("catalog").joinpath("data") if directory is None else directory
     platform_dir = root.joinpath(PLATFORM_CODES_DIR)
     platform_files = sorted(f.name for f in platform_dir.iterdir() if f.name.endswith(".toml"))
-    for filename in (*DATA_FILES, *(f"{PLATFORM_CODES_DIR}/{name}" for name in platform_files)):
-        text = root.joinpath(*filename.split("/")).read_text(encoding="utf-8")
+    return [
+        (filename, root.joinpath(*filename.split("/")).read_bytes())
+        for filename in (*DATA_FILES, *(f"{PLATFORM_CODES_DIR}/{name}" for name in platform_files))
+    ]
+
+
+def _parse(contents: list[tuple[str, bytes]]) -> dict[str, list[dict[str, Any]]]:
+    import tomllib  # only when the cache misses: its import is a fair share of a cached load
+
+    merged: dict[str, list[dict[str, Any]]] = {field: [] for field in _SECTIONS.values()}
+    for filename, content in contents:
         try:
-            raw = tomllib.loads(text)
+            raw = tomllib.loads(content.decode("utf-8"))
         except tomllib.TOMLDecodeError as exc:
             raise CatalogError(f"{filename}: {exc}") from exc
         for section, entries in raw.items():
@@ -264,12 +304,77 @@ def read_data_files(directory: Path | None = None) -> dict[str, list[dict[str, A
     return merged
 
 
-def load_catalog(directory: Path | None = None) -> Catalog:
+def _digest(contents: list[tuple[str, bytes]]) -> bytes:
+    # BLAKE2 is built into Python; the first SHA-256 loads OpenSSL's, which costs more than hashing.
+    digest = hashlib.blake2b(_CACHE_FORMAT, digest_size=32)
+    digest.update(sys.version.encode())  # another Python's tomllib may read the same text differently
+    for filename, content in contents:
+        for part in (filename.encode("utf-8"), content):
+            digest.update(len(part).to_bytes(8, "big") + part)  # lengths keep the parts apart
+    return digest.digest()
+
+
+def _read_cache(path: Path, key: bytes) -> dict[str, list[dict[str, Any]]] | None:
+    try:
+        content = path.read_bytes()
+    except OSError:
+        return None
+    if not content.startswith(key):
+        return None  # another version of the data files, or not a cache file at all
+    try:
+        # Plain JSON, never pickle: reading a cache must not be able to run code.
+        data = json.loads(content[len(key) :], object_hook=_from_json)
+    except ValueError:  # a truncated or damaged file is a cache miss
+        return None
+    return data if isinstance(data, dict) and set(data) == set(_SECTIONS.values()) else None
+
+
+def _write_cache(path: Path, key: bytes, merged: dict[str, list[dict[str, Any]]]) -> None:
+    import tempfile
+
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    except OSError:
+        return
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(key + json.dumps(merged, default=_to_json, ensure_ascii=False).encode("utf-8"))
+        # Renamed into place, so a process reading meanwhile sees the old file or the new one.
+        os.replace(temporary, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+
+
+def _to_json(value: object) -> dict[str, str]:
+    """TOML's dates (``checked``) as tagged objects, so that a cached parse equals a fresh one."""
+    if isinstance(value, date):
+        return {"$date": value.isoformat()}
+    raise TypeError(f"{type(value).__name__} is not in the catalog's data")
+
+
+def _from_json(obj: dict[str, Any]) -> Any:
+    return date.fromisoformat(obj["$date"]) if obj.keys() == {"$date"} else obj
+
+
+def user_cache_dir() -> Path | None:
+    """Where birdwatch keeps caches: ``$XDG_CACHE_HOME/birdwatch``, else ``~/.cache/birdwatch``."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if base and os.path.isabs(base):
+        return Path(base) / "birdwatch"
+    try:
+        return Path.home() / ".cache" / "birdwatch"
+    except RuntimeError:  # no home directory to be found (a system user without one)
+        return None
+
+
+def load_catalog(directory: Path | None = None, *, cache_dir: Path | None = None) -> Catalog:
     """Read, validate and index the catalog (raises on any problem)."""
-    return Catalog(CatalogData.model_validate(read_data_files(directory)))
+    return Catalog(CatalogData.model_validate(read_data_files(directory, cache_dir=cache_dir)))
 
 
 @cache
 def default_catalog() -> Catalog:
-    """The packaged catalog, loaded once per process."""
-    return load_catalog()
+    """The packaged catalog, loaded once per process (its parse cached per user, see above)."""
+    return load_catalog(cache_dir=user_cache_dir())

@@ -50,7 +50,7 @@ class Confidence(StrEnum):
 
 
 class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 Url = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^https://\S+$")]
@@ -139,6 +139,9 @@ class PlatformCode(_Sourced):
     authority: NonEmpty  # who documents the meaning: "Bird", "Meta", "RFC 3463", ...
     docs_url: NonEmpty  # the platform's page for this code, or for its table
     keywords: list[NonEmpty] = []
+    # Replaced by a current code the platform documents (WhatsApp's On-Premises 470 by Cloud API
+    # 131047); still reported by older integrations, so kept, but ranked below current codes.
+    legacy: bool = False
 
 
 class Status(_Sourced):

@@ -15,7 +15,7 @@ import math
 import re
 import weakref
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from pydantic import ValidationError
 
@@ -36,11 +36,12 @@ from .answers import (
 from .diagnosis import diagnose
 from .ids import canonical_uuid
 from .loader import Catalog, normalize_name
-from .message import Failure
 from .models import FailureCode, FailureSource, PlatformCode, Status
 from .normalize import clean_query, read_letter_o
 from .reason import looks_like_reason
-from .scanner import Hit, scan
+
+if TYPE_CHECKING:
+    from .scanner import Hit
 
 MAX_QUERY_LENGTH = 4000
 MAX_MATCHES = 5
@@ -113,9 +114,13 @@ _W_NAME, _W_KEYWORD, _W_TITLE, _W_TEXT = 4.0, 3.0, 4.0, 1.0
 # The query's words in order, found in an entry: equal to the entry's own name or title (the query
 # names it), equal to one of its keywords, or inside one of its phrases.
 _NAME_BONUS, _KEYWORD_BONUS, _PHRASE_BONUS = 14.0, 8.0, 6.0
+# Added to _KEYWORD_BONUS where the entry's name also starts with the query's words.
+_HEAD_OF_NAME_BONUS = 1.0
 # An entry of the platform the query names ("whatsapp rate limit") outweighs a generic one.
 _NAMED_SOURCE_BOOST = 1.5
 _SOURCE_WORD_WEIGHT = 0.5
+# A legacy platform code (replaced by a current one) counts this much of a current code's weight.
+_LEGACY_WEIGHT = 0.5
 # A word read as a typo of another counts a little less than the word itself.
 _CORRECTION_WEIGHT = 0.9
 # _same_word is true only for equal words or for words sharing the first _STEM_PREFIX characters.
@@ -306,6 +311,10 @@ def _phrase_bonus(doc: _Document, phrases: list[str]) -> float:
             bonus = max(bonus, _NAME_BONUS)
         elif phrase in doc.phrases:
             bonus = max(bonus, _KEYWORD_BONUS if words > 1 else _PHRASE_BONUS / 2)
+            if words > 1 and any(name.startswith(phrase + " ") for name in doc.names):
+                # A name that starts with the query's words names the thing itself ("rate limit
+                # hit"); one with words before them names a kind of it ("app rate limit reached").
+                bonus = max(bonus, _KEYWORD_BONUS + _HEAD_OF_NAME_BONUS)
         elif words > 1 and any(_in_order(phrase.split(), p.split()) for p in doc.phrases):
             # The words in the same order, perhaps with others between: "outside 24 hour window"
             # in "outside the 24-hour session window".
@@ -343,15 +352,9 @@ class Explainer:
     """Answers queries against one catalog; build once, ask many times."""
 
     catalog: Catalog
-    _index: _WordIndex = field(init=False)
     _names: dict[str, Match] = field(init=False)
 
     def __post_init__(self) -> None:
-        # The index depends on the catalog alone: explainers of one catalog share it (and its caches).
-        index = _INDEXES.get(self.catalog)
-        if index is None:
-            index = _INDEXES[self.catalog] = _WordIndex(self._build_documents())
-        self._index = index
         self._names = {}
         for code in self.catalog.data.codes:
             for name in (code.name, *code.aliases):
@@ -374,6 +377,16 @@ class Explainer:
                 self._by_part.setdefault(number, []).append(entry)
                 self._by_part.setdefault(subcode, []).append(entry)
         self._sources_with_tables = [s for s in self.catalog.data.sources if self.catalog.tables_for(s)]
+
+    @property
+    def _index(self) -> _WordIndex:
+        # The index depends on the catalog alone: explainers of one catalog share it (and its caches).
+        # Built on first use: an exact code, name or source needs none, and ``birdwatch explain 15011``
+        # makes an Explainer for one query.
+        index = _INDEXES.get(self.catalog)
+        if index is None:
+            index = _INDEXES[self.catalog] = _WordIndex(self._build_documents())
+        return index
 
     # -- public -------------------------------------------------------------------------------
 
@@ -500,6 +513,13 @@ class Explainer:
             return SourceAnswer(source=source, table=table, note=named.note())
         return None
 
+    def _shares_a_table(self, source: FailureSource) -> bool:
+        tables = set(self.catalog.tables_for(source))
+        return any(
+            other.name != source.name and tables & set(self.catalog.tables_for(other))
+            for other in self.catalog.data.sources
+        )
+
     def _source_named(self, text: str) -> _NamedSource | None:
         """The source ``text`` names: an alias in any spacing ("sms messagebird"), words that are all
         aliases of one source ("facebook messenger"), or an alias with a slip ("whatsap")."""
@@ -577,6 +597,8 @@ class Explainer:
         "INVALID_SPAM 15011", "whatsapp 131047 again", "(#131047) Re-engagement message"): one is
         answered as if typed alone; several are listed first, in order of appearance, followed by
         the best word matches."""
+        from .scanner import scan  # its patterns are compiled on import; exact queries never get here
+
         without_ids = _UUID_IN_TEXT.sub(" ", text)
         found = [
             resolved
@@ -733,7 +755,11 @@ class Explainer:
                 rest = [t for t in query_tokens if t != token]
                 if named is not None and rest and self.catalog.tables_for(named.source):
                     boost = frozenset(self.catalog.tables_for(named.source))
-                    query_tokens, source_word = rest, token
+                    query_tokens = rest
+                    # The source's name in an entry tells its entries apart only in a table other
+                    # sources share ("instagram" in the Messenger table); in a table of its own, every
+                    # entry is the source's, and "WhatsApp" in one name says nothing more.
+                    source_word = token if self._shares_a_table(named.source) else None
                     break
         corrected = [next(iter(self._index.corrections(t)), t) for t in query_tokens]
         phrases = list(dict.fromkeys([" ".join(_tokens(text)), " ".join(query_tokens), " ".join(corrected)]))
@@ -868,7 +894,8 @@ class Explainer:
                 table=entry.table,
                 # Bird's own codes come first when both fit equally well; then the tables Bird
                 # documents a source's codes to follow, before the ones it may follow (e-mail, voice).
-                weight=0.8 if entry.table in documented else 0.65,
+                # A legacy code yields to the current code that replaced it.
+                weight=(0.8 if entry.table in documented else 0.65) * (_LEGACY_WEIGHT if entry.legacy else 1.0),
             )
             for entry in self.catalog.data.platform_codes
         ]
@@ -938,6 +965,8 @@ def _json_fields(text: str) -> dict[str, str | None]:
     payload = data.get("payload")
     message: dict[str, Any] = payload if isinstance(payload, dict) else data
     raw_failure = message.get("failure", message if "source" in message else None)
+    from .message import Failure  # the Bird message models, for pasted JSON only
+
     try:
         failure = Failure.model_validate(raw_failure) if isinstance(raw_failure, dict) else None
     except ValidationError:

@@ -101,3 +101,11 @@ class Poster(Protocol):
     """Queues a chat.postMessage; never blocks the caller, paces posts per channel."""
 
     def post(self, **kwargs: Any) -> None: ...
+
+
+class AlertControls(Protocol):
+    """The buttons on an alert built from Bird's webhooks."""
+
+    async def snooze(self, gid: str, hours: int, user: str) -> None: ...
+
+    async def resolve(self, gid: str, user: str) -> None: ...

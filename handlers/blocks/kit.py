@@ -102,6 +102,11 @@ def button(text: str, action_id: str, value: str, *, style: str | None = None) -
     return element
 
 
+def link_button(text: str, action_id: str, url: str) -> Block:
+    """A button that opens ``url``; Slack still sends its click, so a listener must acknowledge it."""
+    return {"type": "button", "text": plain(text, MAX_BUTTON_TEXT), "action_id": action_id[:MAX_ACTION_ID], "url": url}
+
+
 def static_select(placeholder: str, action_id: str, options: list[tuple[str, str]]) -> Block:
     """A menu of (label, value) options; a value is cut rather than rejected, so keep it short."""
     return {

@@ -81,6 +81,14 @@ async def test_a_key_is_claimed_once(store: StateStore) -> None:
     assert await store.claim("event:Ev2", 60)
 
 
+async def test_a_released_claim_can_be_claimed_again(store: StateStore) -> None:
+    assert await store.claim("event:Ev1", 60)
+    await store.release("event:Ev1")
+    assert await store.claim("event:Ev1", 60)
+    assert not await store.claim("event:Ev1", 60)
+    await store.release("event:never-claimed")
+
+
 async def test_of_many_concurrent_claims_exactly_one_wins(store: StateStore) -> None:
     results = await asyncio.gather(*(store.claim("seen:C1:1.0:15011", 60) for _ in range(50)))
     assert results.count(True) == 1
@@ -91,14 +99,6 @@ async def test_a_claim_lapses_after_its_time_to_live(store: StateStore) -> None:
     assert not await store.claim("repeat:C1:abc:15011", 0.2)
     await asyncio.sleep(0.35)
     assert await store.claim("repeat:C1:abc:15011", 0.2)
-
-
-async def test_a_released_claim_can_be_claimed_again(store: StateStore) -> None:
-    assert await store.claim("event:Ev1", 60)
-    await store.release("event:Ev1")
-    assert await store.claim("event:Ev1", 60)
-    assert not await store.claim("event:Ev1", 60)
-    await store.release("never-claimed")  # nothing to forget is not an error
 
 
 async def test_a_claim_needs_a_positive_time_to_live(store: StateStore) -> None:

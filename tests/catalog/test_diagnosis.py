@@ -151,6 +151,22 @@ def test_unknown_platform_code_of_a_known_source_is_listed(catalog: Catalog) -> 
     assert diagnosis.unknown_parts == ["whatsapp code 999999"]
 
 
+@pytest.mark.parametrize("source_code", ["10-2534099", "10-1", "10-9999999999"])
+def test_unknown_subcode_falls_back_to_the_bare_code(catalog: Catalog, source_code: str) -> None:
+    diagnosis = diagnose(catalog, code=15006, source="instagram", source_code=source_code)
+    assert diagnosis.platform_code is not None
+    assert diagnosis.platform_code.code == "10"
+    assert diagnosis.platform_code_raw == source_code
+    assert diagnosis.unknown_parts == [f"instagram subcode {source_code.partition('-')[2]} of code 10"]
+
+
+def test_known_subcode_keeps_its_own_entry(catalog: Catalog) -> None:
+    diagnosis = diagnose(catalog, source="instagram", source_code="10-2534022")
+    assert diagnosis.platform_code is not None
+    assert diagnosis.platform_code.code == "10-2534022"
+    assert diagnosis.unknown_parts == []
+
+
 def test_platform_code_of_a_source_without_a_table_is_listed(catalog: Catalog) -> None:
     diagnosis = diagnose(catalog, source="email-messagebird", source_code="550")
     assert diagnosis.table is None

@@ -531,3 +531,18 @@ def test_blank_json_values_are_no_values_in_json_and_in_fragments(explainer: Exp
 
 def test_fragment_with_only_a_blank_status_gives_usage(explainer: Explainer) -> None:
     assert isinstance(explainer.explain('"status": "  ", "failure": {'), UsageAnswer)
+
+
+@pytest.mark.parametrize("source_code", ["10-2534099", "10-42"])
+def test_pasted_json_with_an_unknown_messenger_subcode_falls_back_to_the_bare_code(
+    explainer: Explainer, source_code: str
+) -> None:
+    pasted = (
+        '{"status": "delivery_failed", "failure": {"code": 15006,'
+        f' "source": {{"name": "facebook", "code": "{source_code}"}}}}}}'
+    )
+    answer = explainer.explain(pasted)
+    assert isinstance(answer, DiagnosisAnswer)
+    assert answer.diagnosis.platform_code is not None
+    assert answer.diagnosis.platform_code.code == "10"
+    assert answer.diagnosis.platform_code_raw == source_code

@@ -18,24 +18,17 @@ EXPLAINER = Explainer(default_catalog())
 KNOWN_MISSES = frozenset(
     {
         "user opted out",
-        "unsubscribed",
-        "customer sent stop",
         "template does not exist",
         "template name does not exist in the translation",
-        "whatsapp rate limit",
         "wallet empty",
-        "dead number",
-        "phone switched off",
         "subscriber absent",
         "blocked as spam",
         "wrong number of parameters",
-        "not on whatsapp",
         "sending to our own number",
-        "Message failed to send because more than 24 hours have passed since the customer last replied to this number.",
     }
 )
-# The share right first as last measured (468 of 483): it may rise, never fall.
-FLOOR = 0.968
+# The share right first as last measured (475 of 483): it may rise, never fall.
+FLOOR = 0.983
 
 
 def test_the_set_is_large_varied_and_well_formed() -> None:
@@ -68,12 +61,7 @@ def test_the_share_right_first_does_not_fall() -> None:
     assert share_right_first() >= FLOOR
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="96.9% since the e-mail, voice and Meta tables added entries that outrank some labelled ones",
-)
 def test_the_goal_is_met() -> None:
-    # Strict: once search reaches the goal again this fails, and the mark comes off.
     assert share_right_first() >= GOAL
 
 

@@ -12,6 +12,10 @@
 It serves ``GET /workspaces/{ws}/channels`` (paginated with ``limit``/``pageToken``/``nextPageToken``),
 ``GET /workspaces/{ws}/channels/{ch}`` and ``GET /workspaces/{ws}/channels/{ch}/messages/{id}``, checks
 ``Authorization: AccessKey <key>`` and answers errors in Bird's ``{"code", "message"}`` shape.
+
+It also implements the Notifications API's webhook subscriptions
+(``/organizations/{org}/workspaces/{ws}/webhook-subscriptions``: create, list, delete), and sends
+signed webhooks the way Bird does (``send_webhook``; ``failure_event`` builds a delivery's body).
 """
 
 from __future__ import annotations
@@ -29,7 +33,9 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, Literal, Self
 
-from aiohttp import web
+from aiohttp import ClientSession, web
+
+from bot.alerting.signature import REQUEST_ID_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 
 DEFAULT_ACCESS_KEY = "fake-access-key"
 BIRD_DEFAULT_PAGE_SIZE = 10
@@ -77,6 +83,7 @@ class _Store:
     channels: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)  # ws -> ch -> channel
     messages: dict[tuple[str, str, str], dict[str, Any]] = field(default_factory=dict)  # (ws, ch, id) -> message
     keys: dict[str, str] = field(default_factory=dict)  # ws -> access key, when not the default one
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)  # id -> subscription, with its key
 
 
 class FakeBird:
@@ -114,6 +121,10 @@ class FakeBird:
         app.router.add_get("/workspaces/{ws}/channels", self._list_channels)
         app.router.add_get("/workspaces/{ws}/channels/{ch}", self._get_channel)
         app.router.add_get("/workspaces/{ws}/channels/{ch}/messages/{msg}", self._get_message)
+        subscriptions = "/organizations/{org}/workspaces/{ws}/webhook-subscriptions"
+        app.router.add_post(subscriptions, self._create_subscription)
+        app.router.add_get(subscriptions, self._list_subscriptions)
+        app.router.add_delete(subscriptions + "/{sub}", self._delete_subscription)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
         self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -269,6 +280,65 @@ class FakeBird:
         message = self._store.messages.get((ws, ch, msg))
         return _error(404) if message is None else web.json_response(message)
 
+    @property
+    def subscriptions(self) -> list[dict[str, Any]]:
+        """Every webhook subscription, signing keys included (Bird never shows them again)."""
+        return list(self._store.subscriptions.values())
+
+    async def _create_subscription(self, request: web.Request) -> web.Response:
+        org, ws = request.match_info["org"], request.match_info["ws"]
+        if denied := self._check_key(request, ws):
+            return denied
+        try:
+            body = await request.json()
+        except ValueError:
+            return _error(400)
+        valid = (
+            isinstance(body, dict)
+            and body.get("service") == "channels"
+            and isinstance(body.get("event"), str)
+            and isinstance(body.get("url"), str)
+            and str(body["url"]).startswith("https://")  # Bird requires https
+            and isinstance(body.get("signingKey"), str)
+            and isinstance(body.get("eventFilters", []), list)
+        )
+        if not valid:
+            return _error(400)
+        created = {
+            "id": str(uuid.uuid4()),
+            "organizationId": org,
+            "workspaceId": ws,
+            "service": body["service"],
+            "event": body["event"],
+            "url": body["url"],
+            "eventFilters": body.get("eventFilters", []),
+            "status": "active",
+            "createdAt": "2024-05-01T10:00:00.000Z",
+        }
+        self._store.subscriptions[created["id"]] = created | {"signingKey": body["signingKey"]}
+        return web.json_response(created, status=201)
+
+    async def _list_subscriptions(self, request: web.Request) -> web.Response:
+        org, ws = request.match_info["org"], request.match_info["ws"]
+        if denied := self._check_key(request, ws):
+            return denied
+        results = [
+            {k: v for k, v in sub.items() if k != "signingKey"}
+            for sub in self._store.subscriptions.values()
+            if sub["organizationId"] == org and sub["workspaceId"] == ws
+        ]
+        return web.json_response({"results": results})
+
+    async def _delete_subscription(self, request: web.Request) -> web.Response:
+        ws, sub = request.match_info["ws"], request.match_info["sub"]
+        if denied := self._check_key(request, ws):
+            return denied
+        found = self._store.subscriptions.get(sub)
+        if found is None or found["workspaceId"] != ws:
+            return _error(404)
+        del self._store.subscriptions[sub]
+        return web.Response(status=204)
+
     async def _unknown(self, request: web.Request) -> web.Response:
         return self._check_key(request, None) or _error(404)
 
@@ -362,3 +432,66 @@ def _decode_token(token: str | None) -> int:
     if not text.startswith("offset:"):
         raise ValueError("unknown page token")
     return int(text.removeprefix("offset:"))
+
+
+# --- webhooks, as Bird sends them ---------------------------------------------------------------
+
+
+def failure_event(
+    *,
+    platform: str = "sms",
+    status: str = "delivery_failed",
+    code: int | None = 15005,
+    source: str = "sms-messagebird",
+    platform_code: str = "1",
+    channel_id: str = "7b0e5a52-1c1f-4b7e-9a8d-0c6f1e2d3a4b",
+    message_id: str | None = None,
+    reason: str = "details: unknown subscriber; reason: unknown_subscriber; code: 1",
+) -> dict[str, Any]:
+    """A delivery's body: a ``<platform>.outbound`` event carrying the whole message, receiver and body
+    included (birdwatch must keep those to itself)."""
+    message = sample_message(message_id, channel_id, status=status)
+    if status in {"delivery_failed", "sending_failed"}:
+        failure: dict[str, Any] = {"source": {"name": source, "code": platform_code}}
+        if code is not None:
+            failure["code"] = code
+        message |= {"failure": failure, "reason": reason}
+    return {"service": "channels", "event": f"{platform}.outbound", "payload": message}
+
+
+def signed_webhook(
+    event: dict[str, Any] | bytes,
+    *,
+    key: str,
+    url: str,
+    timestamp: int | None = None,
+    request_id: str | None = None,
+) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a delivery signed with ``key`` for ``url`` (the URL Bird calls)."""
+    body = event if isinstance(event, bytes) else json.dumps(event).encode()
+    ts = str(int(time.time()) if timestamp is None else timestamp)
+    headers = {
+        "Content-Type": "application/json",
+        SIGNATURE_HEADER: sign(key, ts, url, body),
+        TIMESTAMP_HEADER: ts,
+        REQUEST_ID_HEADER: request_id or str(uuid.uuid4()),
+    }
+    return body, headers
+
+
+async def send_webhook(
+    session: ClientSession,
+    to: str,
+    event: dict[str, Any] | bytes,
+    *,
+    key: str,
+    url: str,
+    timestamp: int | None = None,
+    request_id: str | None = None,
+) -> int:
+    """Deliver a signed webhook to ``to`` (where birdwatch listens), signed for ``url`` (what Bird was
+    told to call: behind a proxy the two differ). Returns the HTTP status birdwatch answered."""
+    body, headers = signed_webhook(event, key=key, url=url, timestamp=timestamp, request_id=request_id)
+    async with session.post(to, data=body, headers=headers) as response:
+        await response.read()
+        return response.status

@@ -78,6 +78,7 @@ class FakeSlack:
         self._changed = asyncio.Condition()
         app = web.Application()
         app.router.add_post("/api/{method}", self._api)
+        app.router.add_get("/api/{method}", self._api)  # slack_sdk sends a few methods as GET
         app.router.add_post("/response/{token}", self._response)
         app.router.add_get("/socket", self._socket_mode)
         self._runner = web.AppRunner(app, access_log=None)
@@ -101,7 +102,7 @@ class FakeSlack:
 
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
-        body = await _read_body(request)
+        body = dict(request.query) | await _read_body(request)
         await self._record(method, body)
         failure = self._next_failure(method)
         if failure is not None:
@@ -185,6 +186,11 @@ class FakeSlack:
                 "ts": f"{self._next_ts:.6f}",
                 "message": {"text": body.get("text", "")},
             }
+        if method == "chat.update":
+            return {"ok": True, "channel": body.get("channel"), "ts": body.get("ts"), "text": body.get("text", "")}
+        if method == "chat.getPermalink":
+            ts = str(body.get("message_ts", "")).replace(".", "")
+            return {"ok": True, "permalink": f"https://acme.slack.com/archives/{body.get('channel')}/p{ts}"}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": True}

@@ -104,6 +104,7 @@ async def make_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[BotFa
         environ: dict[str, str] | None = None,
         config: str | None = None,
         bird_client: BirdClient | None = None,
+        clock: Callable[[], float] | None = None,
         **settings: Any,
     ) -> BotUnderTest:
         config_file = None
@@ -112,8 +113,10 @@ async def make_bot(fake_slack: FakeSlack, tmp_path: Path) -> AsyncIterator[BotFa
             config_file.write_text(config, encoding="utf-8")
         # Most scenarios are about alerts, so enrichment is on unless a test says otherwise.
         settings.setdefault("birdwatch_enrich_channels", "all")
+        # With a clock, time moves only when the test moves it: alert ticks are then the test's to call.
+        timing: dict[str, Any] = {"clock": clock, "alert_tick_seconds": None} if clock else {}
         runtime = build_runtime(
-            make_settings(fake_slack, bird, config_file, **settings), environ=environ or {}, bird=bird_client
+            make_settings(fake_slack, bird, config_file, **settings), environ=environ or {}, bird=bird_client, **timing
         )
         server = TestServer(create_web_app(runtime), host="127.0.0.1")
         await server.start_server()

@@ -7,12 +7,15 @@ from typing import Any
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird
+from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird, failure_event
 from tests.fakes.fake_slack import FakeSlack
 from tests.scenario.conftest import WORKSPACE_ID, BotFactory, BotUnderTest
 from tests.scenario.test_alert_events import mute, send
 from tests.scenario.test_message_command import message_with
 from tests.scenario.test_trust import STRANGER, a_failed_message, post, restricted_bot
+from tests.scenario.test_webhook_alerts import CONFIG as WEBHOOK_CONFIG
+from tests.scenario.test_webhook_alerts import ENVIRON as WEBHOOK_ENVIRON
+from tests.scenario.test_webhook_alerts import FakeClock, deliver
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
@@ -136,3 +139,14 @@ async def test_a_lookup_the_poster_may_not_trigger_is_counted_as_refused(
 
     samples = await scrape(bot)
     assert value(samples, "birdwatch_enrichment_decisions_total", decision="refused") == 1
+
+
+async def test_bird_webhooks_are_counted_as_their_own_kind(make_bot: BotFactory) -> None:
+    clock = FakeClock()
+    bot = await make_bot(config=WEBHOOK_CONFIG, environ=WEBHOOK_ENVIRON, clock=clock)
+    assert await deliver(bot, clock, failure_event()) == 200
+    assert await deliver(bot, clock, failure_event(), key="not the signing key") == 401
+
+    samples = await scrape(bot)
+    assert value(samples, "birdwatch_requests_total", kind="bird_webhook", outcome="ok") == 1
+    assert value(samples, "birdwatch_requests_total", kind="bird_webhook", outcome="rejected") == 1

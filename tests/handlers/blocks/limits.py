@@ -88,14 +88,36 @@ def _check_block(block: dict[str, Any], where: str) -> None:
         assert kind == "divider", f"{where}: unexpected block type {kind!r}"
 
 
+SLACK_MAX_OPTIONS = 100
+SLACK_MAX_OPTION_TEXT = 75
+SLACK_MAX_OPTION_VALUE = 150
+SLACK_MAX_PLACEHOLDER_TEXT = 150
+SLACK_MAX_BUTTON_URL = 3000
+
+
 def _check_element(element: dict[str, Any], where: str) -> None:
+    if element["type"] == "static_select":
+        _check_select(element, where)
+        return
     assert element["type"] == "button", f"{where}: unexpected element {element['type']!r}"
+    if "url" in element:
+        assert 0 < len(element["url"]) <= SLACK_MAX_BUTTON_URL, f"{where}: url length"
     _check_text(element["text"], SLACK_MAX_BUTTON_TEXT, f"{where}.text", plain_only=True)
     assert 0 < len(element["action_id"]) <= SLACK_MAX_ACTION_ID, f"{where}: action_id length"
     if "value" in element:
         assert len(element["value"]) <= SLACK_MAX_BUTTON_VALUE, f"{where}: value is {len(element['value'])} long"
     if "style" in element:
         assert element["style"] in {"primary", "danger"}, where
+
+
+def _check_select(element: dict[str, Any], where: str) -> None:
+    assert 0 < len(element["action_id"]) <= SLACK_MAX_ACTION_ID, f"{where}: action_id length"
+    _check_text(element["placeholder"], SLACK_MAX_PLACEHOLDER_TEXT, f"{where}.placeholder", plain_only=True)
+    options = element["options"]
+    assert 0 < len(options) <= SLACK_MAX_OPTIONS, f"{where}: {len(options)} options"
+    for i, option in enumerate(options):
+        _check_text(option["text"], SLACK_MAX_OPTION_TEXT, f"{where}.options[{i}].text", plain_only=True)
+        assert 0 < len(option["value"]) <= SLACK_MAX_OPTION_VALUE, f"{where}.options[{i}]: value length"
 
 
 def _check_text(obj: dict[str, Any], limit: int, where: str, *, plain_only: bool = False) -> None:

@@ -1,0 +1,1 @@
+"""Bird's webhooks turned into Slack alerts: signature checks, intake, shared state, the alert engine."""
