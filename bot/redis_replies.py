@@ -40,7 +40,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from .redis_connection import BLOCK_SECONDS, RETRY_AFTER, RedisLink, RedisUnavailable, consumer_name
 from .redis_rate import FleetRate
-from .slack_poster import ChannelPoster, _retry_delay
+from .slack_poster import ChannelPoster, _retry_delay, prepare_reply
 
 __all__ = ["RedisReplyQueue"]
 
@@ -112,11 +112,7 @@ class RedisReplyQueue:
 
     def post(self, **kwargs: Any) -> None:
         """Accept ``chat_postMessage(**kwargs)``; returns at once. Call from the event loop."""
-        channel = kwargs.get("channel")
-        if not isinstance(channel, str) or not channel:
-            raise ValueError("post() needs a channel id")
-        kwargs.setdefault("unfurl_links", False)
-        kwargs.setdefault("unfurl_media", False)
+        prepare_reply(kwargs)
         if self._closed:
             self._fallback.post(**kwargs)  # closed too by then: it logs the reply as abandoned
             return

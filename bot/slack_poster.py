@@ -41,6 +41,17 @@ TRANSIENT_ERRORS = frozenset({"ratelimited", "internal_error", "fatal_error", "s
 _LOG = logging.getLogger("birdwatch.poster")
 
 
+def prepare_reply(kwargs: dict[str, Any]) -> str:
+    """Check that a reply names its channel, and keep Slack from unfurling its links (a thread
+    reply previewing a runbook or dashboard drowns the explanation); returns the channel."""
+    channel = kwargs.get("channel")
+    if not isinstance(channel, str) or not channel:
+        raise ValueError("post() needs a channel id")
+    kwargs.setdefault("unfurl_links", False)
+    kwargs.setdefault("unfurl_media", False)
+    return channel
+
+
 class ChannelPoster:
     """Queues chat.postMessage calls per channel; one lazily started worker per busy channel."""
 
@@ -71,11 +82,7 @@ class ChannelPoster:
 
     def post(self, **kwargs: Any) -> None:
         """Enqueue ``chat_postMessage(**kwargs)``; returns at once. Call from the event loop."""
-        channel = kwargs.get("channel")
-        if not isinstance(channel, str) or not channel:
-            raise ValueError("post() needs a channel id")
-        kwargs.setdefault("unfurl_links", False)
-        kwargs.setdefault("unfurl_media", False)
+        channel = prepare_reply(kwargs)
         if self._closed:
             self._abandon(kwargs, "poster is closed")
             return
