@@ -735,11 +735,23 @@ class Explainer:
         if not best.complete and (typo := self._did_you_mean(text)) is not None:
             # A typo of a name: word matches on its other half ("invalid") would only be noise.
             return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=typo)
-        runner_up = scored[1].score if len(scored) > 1 else 0.0
+        if len(scored) == 1:
+            # The only entry that matches is the answer, not a list of one.
+            return _with_note(self.explain(best.doc.match.query), self._corrections_note(text))
+        runner_up = scored[1].score
         if best.complete and best.score >= 2 * runner_up:
             # One entry holds every word and clearly outscores the rest: it is the answer.
             return self.explain(best.doc.match.query)
         return MatchesAnswer(query=text, matches=[r.doc.match for r in scored[:MAX_MATCHES]])
+
+    def _corrections_note(self, text: str) -> str | None:
+        """How the query's misspelt words were read ("stopp" as "stop"), if any were."""
+        read = []
+        for token in _first_distinct(_tokens(text), MAX_QUERY_WORDS):
+            corrections = self._index.corrections(token)
+            if corrections:
+                read.append(f"Read “{token}” as {corrections[0]}.")
+        return " ".join(read) or None
 
     def _ranked(self, text: str) -> list[_Ranked]:
         """The entries matching most of the query's words, best first. A source named among the

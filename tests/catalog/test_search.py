@@ -20,6 +20,7 @@ from catalog.answers import (
 )
 from catalog.loader import normalize_name
 from catalog.search import EXAMPLES, MAX_QUERY_LENGTH
+from evaluation.score_queries import load_queries
 
 DOCS_FRAGMENT = """"status": "delivery_failed",
  "reason": "details: unknown subscriber; reason: unknown_subscriber; code: 1",
@@ -269,6 +270,37 @@ def test_every_match_opens_its_own_entry(explainer: Explainer) -> None:
 def test_a_word_that_names_one_entry_clearly_answers_it_directly(explainer: Explainer) -> None:
     answer = explainer.explain("unknown subscriber")
     assert code_of(answer) == 15005
+
+
+@pytest.mark.parametrize(
+    ("query", "opens"),
+    [
+        ("customer sent stop", "15016"),
+        ("media download error", "whatsapp 131052"),
+        ("whatsapp media download failed", "whatsapp 131052"),
+        ("scheduled too far ahead", "11002"),
+    ],
+)
+def test_a_single_match_is_the_answer_not_a_list_of_one(explainer: Explainer, query: str, opens: str) -> None:
+    answer = explainer.explain(query)
+    assert not isinstance(answer, MatchesAnswer)
+    assert answer == explainer.explain(opens)
+
+
+def test_a_single_match_reached_through_a_typo_says_how_it_was_read(explainer: Explainer) -> None:
+    answer = explainer.explain("media downlaod error")
+    assert isinstance(answer, PlatformCodeAnswer)
+    assert answer.entry.code == "131052"
+    assert answer.note == "Read “downlaod” as download."
+
+
+def test_no_labelled_query_is_answered_with_a_list_of_one(explainer: Explainer) -> None:
+    lists_of_one = [
+        q.query
+        for q in load_queries()
+        if isinstance(answer := explainer.explain(q.query), MatchesAnswer) and len(answer.matches) == 1
+    ]
+    assert lists_of_one == []
 
 
 # -- not found -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Explainer, default_catalog
+from catalog.answers import Match, MatchesAnswer
 from evaluation.score_queries import GOAL, QUERIES, LabelledQuery, first_key, load_queries, score
 
 QUERY_SET = load_queries()
@@ -86,3 +87,10 @@ def test_a_malformed_line_is_refused(tmp_path: Path) -> None:
 def test_the_packaged_file_is_the_one_scored() -> None:
     assert QUERIES.name == "queries.jsonl"
     assert QUERIES.is_file()
+
+
+def test_a_list_of_one_counts_as_a_miss() -> None:
+    one = Match(kind="code", query="15016", label="15016 OPTEDOUT_RECEIVER", summary="s")
+    assert first_key(MatchesAnswer(query="stop", matches=[one]), EXPLAINER) == "none"
+    other = Match(kind="code", query="15011", label="15011 INVALID_SPAM", summary="s")
+    assert first_key(MatchesAnswer(query="stop", matches=[one, other]), EXPLAINER) == "code:15016"
