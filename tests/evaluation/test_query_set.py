@@ -19,7 +19,6 @@ EXPLAINER = Explainer(default_catalog())
 KNOWN_MISSES = frozenset(
     {
         "user opted out",
-        "template does not exist",
         "template name does not exist in the translation",
         "wallet empty",
         "subscriber absent",
@@ -28,8 +27,8 @@ KNOWN_MISSES = frozenset(
         "sending to our own number",
     }
 )
-# The share right first as last measured (475 of 483): it may rise, never fall.
-FLOOR = 0.983
+# The share right first as last measured (476 of 483): it may rise, never fall.
+FLOOR = 0.985
 
 
 def test_the_set_is_large_varied_and_well_formed() -> None:
