@@ -168,6 +168,14 @@ def _typo_distance(a: str, b: str, limit: int) -> int:
     return previous[-1]
 
 
+def _one_letter_slip(typed: str, word: str) -> bool:
+    """True if ``typed`` is ``word`` with one letter added, dropped or mistyped. Two letters
+    swapped ("SPMA") are two slips: such a query is offered as "did you mean", not answered."""
+    if len(typed) == len(word):
+        return sum(a != b for a, b in zip(typed, word, strict=True)) == 1
+    return abs(len(typed) - len(word)) == 1 and _typo_distance(typed, word, 1) == 1
+
+
 def _typo_limit(word: str) -> int:
     """How many slips a word of this length may carry and still be recognised."""
     return 0 if len(word) < 5 else 1 if len(word) < 8 else 2
@@ -724,8 +732,13 @@ class Explainer:
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=_NAME_TYPO_CUTOFF)
         if not close:
             return None
-        match = self._code_match(self.catalog.codes_by_name[close[0]])
-        return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=match)
+        code = self.catalog.codes_by_name[close[0]]
+        one_slip = {self.catalog.codes_by_name[n].code for n in candidates if _one_letter_slip(name, n)}
+        if one_slip == {code.code}:
+            # One letter added, dropped or mistyped, and no other name is as close: the name meant
+            # is clear, so it is the answer, read as such (like "15O11" and "whatsap").
+            return self._code_answer(code).model_copy(update={"note": f"Read “{text}” as {close[0]}."})
+        return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=self._code_match(code))
 
     def _by_words(self, text: str) -> Answer | None:
         scored = self._ranked(text)

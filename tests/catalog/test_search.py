@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from catalog import Explainer
+from catalog import Catalog, Explainer
 from catalog.answers import (
     Answer,
     CodeAnswer,
@@ -372,6 +372,36 @@ def test_typo_suggests_the_close_name(explainer: Explainer, query: str, code: st
     assert isinstance(answer, NotFoundAnswer)
     assert answer.did_you_mean is not None
     assert answer.did_you_mean.query == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "name"),
+    [
+        ("unkown subscriber", 15005, "UNKNOWN_SUBSCRIBER"),
+        ("UNKOWN_SUBSCRIBER", 15005, "UNKNOWN_SUBSCRIBER"),
+        ("unknown subscribr", 15005, "UNKNOWN_SUBSCRIBER"),
+        ("invalid spamm", 15011, "INVALID_SPAM"),
+        ("UNSUPORTED_MEDIA_TYPE", 14004, "UNSUPPORTED_MEDIA_TYPE"),
+    ],
+)
+def test_one_letter_slip_in_a_full_name_is_answered_as_that_code(
+    explainer: Explainer, query: str, code: int, name: str
+) -> None:
+    answer = explainer.explain(query)
+    assert isinstance(answer, CodeAnswer)
+    assert answer.code.code == code
+    assert answer.note == f"Read “{query}” as {name}."
+
+
+def test_a_slip_as_close_to_two_names_is_only_a_suggestion(catalog: Catalog) -> None:
+    subscriber = catalog.codes[15005]
+    # A second name one letter from "UNKOWN_SUBSCRIBER" as well: which one was meant is not clear.
+    twin = subscriber.model_copy(update={"code": 15098, "name": "UNKOWN_SUBSCRIBERS", "aliases": []})
+    ambiguous = Explainer(Catalog(catalog.data.model_copy(update={"codes": [*catalog.data.codes, twin]})))
+    answer = ambiguous.explain("unkown subscriber")
+    assert isinstance(answer, NotFoundAnswer)
+    assert answer.did_you_mean is not None
+    assert answer.did_you_mean.query in {"15005", "15098"}
 
 
 def test_gibberish_is_not_found_without_a_suggestion(explainer: Explainer) -> None:
