@@ -106,7 +106,7 @@ _JSON_FIELDS = {
     "details": re.compile(r'"details"\s*:\s*"((?:[^"\\]|\\.){0,500})"'),
     "code": re.compile(r'"failure"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([0-9]{5})'),
     "source": re.compile(r'"source"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]{1,64})"'),
-    "source_code": re.compile(r'"source"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([\w.-]{1,32})'),
+    "source_code": re.compile(r'"source"\s*:\s*\{[^{}]*?"code"\s*:\s*"?#?([\w.-]{1,32})'),
 }
 
 # Field weights for word search: names and curated keywords count most.

@@ -490,6 +490,22 @@ def test_bare_failure_object(explainer: Explainer) -> None:
     assert d.status_raw is None
 
 
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        '{"failure": {"code": 15014, "source": {"name": "whatsapp", "code": "#131047"}}}',
+        # A fragment that is not JSON on its own goes through the field patterns instead.
+        '"failure": {"code": 15014, "source": {"name": "whatsapp", "code": "#131047"}}, "reason": "x',
+    ],
+)
+def test_pasted_platform_code_with_a_hash_sign(explainer: Explainer, pasted: str) -> None:
+    answer = explainer.explain(pasted)
+    assert isinstance(answer, DiagnosisAnswer)
+    assert answer.diagnosis.platform_code is not None
+    assert answer.diagnosis.platform_code.code == "131047"
+    assert answer.diagnosis.unknown_parts == []
+
+
 def test_failure_member_with_numbers_as_numbers(explainer: Explainer) -> None:
     answer = explainer.explain('{"failure": {"code": "15005", "source": {"name": "sms-messagebird", "code": 1}}}')
     assert isinstance(answer, DiagnosisAnswer)
