@@ -27,6 +27,7 @@ from handlers import (
     replays,
 )
 from handlers.alert_events import AlertEnricher
+from handlers.deps import StateStore
 from handlers.message_command import MessageLookups
 from handlers.on_demand import OnDemand
 from handlers.thread_explanations import ThreadExplanations
@@ -35,6 +36,8 @@ from .alerting.engine import TICK_SECONDS
 from .alerting.service import Alerting, build_alerting
 from .bird import BirdClient, RequestBudget
 from .metrics import MeteredWebClient, Metrics
+from .redis_fleet import RedisFleet
+from .redis_replies import RedisReplyQueue
 from .settings import Settings
 from .slack_auth import SlackIdentity, failure_reason, note_event_authorizations
 from .slack_poster import ChannelPoster, ResponseUrlSender, checked_respond
@@ -57,19 +60,22 @@ class Runtime:
     config: BirdwatchConfig
     tasks: BackgroundTasks
     bird: BirdClient
-    poster: ChannelPoster
+    poster: ChannelPoster | RedisReplyQueue
     signing_secret: SecretStr  # for requests Bolt cannot even parse (see bot.server)
     metrics: Metrics
     identity: SlackIdentity
     readiness_checks: dict[str, ReadinessCheck] = field(default_factory=dict)
     stopping: bool = False  # set on SIGTERM: new work is refused, work in flight finishes
     alerting: Alerting | None = None  # Bird's webhooks as Slack alerts, when configured
+    fleet: RedisFleet | None = None  # the state shared with other replicas, when REDIS_URL is set
 
     async def start(self) -> None:
         """Give the Slack client one HTTP session for the runtime's life; slack_sdk otherwise opens
         a new one for every call, and that CPU competes with acknowledging requests."""
         if self.app.client.session is None:
             self.app.client.session = aiohttp.ClientSession()
+        if self.fleet is not None:
+            await self.fleet.start()
         if self.alerting is not None:
             self.alerting.start()
 
@@ -111,6 +117,8 @@ class Runtime:
         await self.poster.aclose()
         await self.identity.aclose()
         await self.bird.aclose()
+        if self.fleet is not None:
+            await self.fleet.aclose()
         if self.app.client.session is not None:
             await self.app.client.session.close()
 
@@ -151,15 +159,19 @@ def build_runtime(
     client.token = settings.slack_bot_token.get_secret_value()
     app.use(checked_respond(ResponseUrlSender(session=lambda: client.session)))
     rate = settings.bird_requests_per_second
+    burst = max(1, round(rate))
+    fleet = RedisFleet.from_settings(settings, client, metrics, rate=rate, burst=burst) if settings.redis_url else None
     bird = bird or BirdClient(
         base_url=str(settings.bird_api_url),
-        budget=RequestBudget(rate=rate, burst=max(1, round(rate))),
+        budget=fleet.budget if fleet else RequestBudget(rate=rate, burst=burst),
+        cache=fleet.cache if fleet else None,
         final_statuses=explainer.catalog.final_statuses,
         on_request=metrics.bird_request,
     )
     # One clock for mutes and alerts, so a snooze set by an alert ends when the alert engine thinks it does.
-    store = MemoryStateStore() if clock is None else MemoryStateStore(clock=clock)
-    poster = ChannelPoster(client, on_abandon=metrics.reply_abandoned)
+    memory_store = MemoryStateStore() if clock is None else MemoryStateStore(clock=clock)
+    store: StateStore = fleet.store if fleet else memory_store
+    poster = fleet.replies if fleet else ChannelPoster(client, on_abandon=metrics.reply_abandoned)
     metrics.track_queue_depth(poster.depth)
     lookups = MessageLookups(catalog=explainer.catalog, bird=bird, workspaces=config, tasks=tasks)
     explanations = ThreadExplanations(explainer=explainer, bird=bird, workspaces=config)
@@ -195,7 +207,7 @@ def build_runtime(
     )
     if alerting is not None:
         alert_actions.register(app, alerting.engine, tasks)
-    return Runtime(
+    runtime = Runtime(
         app=app,
         config=config,
         tasks=tasks,
@@ -205,4 +217,9 @@ def build_runtime(
         metrics=metrics,
         identity=identity,
         alerting=alerting,
+        fleet=fleet,
     )
+    if fleet is not None:
+        # Ready only while Redis answers: a replica that cannot share its state should not take traffic.
+        runtime.add_readiness_check("redis", fleet.ready)
+    return runtime

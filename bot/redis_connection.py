@@ -52,8 +52,10 @@ class RedisLink:
         timeout: float = DEFAULT_TIMEOUT,
         retry_after: float = RETRY_AFTER,
         clock: Callable[[], float] = time.monotonic,
+        on_error: Callable[[str], object] | None = None,
     ) -> None:
         self.prefix = prefix
+        self._on_error = on_error
         self.timeout = timeout
         self._retry_after = retry_after
         self._clock = clock
@@ -84,6 +86,8 @@ class RedisLink:
 
     def failed(self, what: str, error: BaseException) -> None:
         """Record a failed call: the first failure of an outage logs one WARNING."""
+        if self._on_error is not None:
+            self._on_error(what.split()[0])  # the operation's first word: a metric label of few values
         if self._down_until is None:
             logger.warning(
                 "Redis unavailable, using local state until it answers again",

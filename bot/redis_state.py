@@ -32,6 +32,7 @@ logger = logging.getLogger("birdwatch.redis")
 
 MAX_MUTES: Final = 10_000
 RESUBSCRIBE_AFTER: Final = 1.0
+FOLLOW_POLL: Final = 1.0  # how often the mute follower looks up from its subscription
 
 # KEYS: hash, end times, version counter; ARGV: field, value (JSON), until ms, now ms, cap, pub/sub channel.
 # Every change gets the next version, so a replica applies changes in order whatever order they reach it.
@@ -89,6 +90,7 @@ class RedisStateStore:
         self._version_key = link.key("mutes", "version")
         self._follower: asyncio.Task[None] | None = None
         self._following = asyncio.Event()
+        self._stopping = False
 
     async def start(self) -> None:
         """Follow mute changes in the background; returns once the mirror is loaded or Redis failed once."""
@@ -100,9 +102,11 @@ class RedisStateStore:
 
     async def aclose(self) -> None:
         if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+            # The follower notices within a second; cancelling a blocking read is not reliable in redis-py.
+            self._stopping = True
+            _, pending = await asyncio.wait([self._follower], timeout=FOLLOW_POLL + self._link.timeout + 0.5)
+            for task in pending:
+                task.cancel()
             self._follower = None
 
     # --- StateStore ---
@@ -169,7 +173,7 @@ class RedisStateStore:
             del self._mutes[min(self._mutes, key=lambda k: self._mutes[k].until)]
 
     async def _follow_mutes(self) -> None:
-        while True:
+        while not self._stopping:
             pubsub = self._link.blocking.pubsub(ignore_subscribe_messages=True)
             try:
                 await pubsub.subscribe(self._channel)
@@ -178,8 +182,8 @@ class RedisStateStore:
                 await self._load_mutes()
                 self._link.answered()
                 self._following.set()
-                while True:
-                    message = await pubsub.get_message(timeout=5.0)
+                while not self._stopping:
+                    message = await pubsub.get_message(timeout=FOLLOW_POLL)
                     if message is not None and message.get("type") == "message":
                         self._apply(message.get("data"))
             except (RedisError, OSError, TimeoutError, RedisUnavailable) as error:
@@ -189,7 +193,8 @@ class RedisStateStore:
             finally:
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.aclose()  # type: ignore[no-untyped-call]
-            await asyncio.sleep(RESUBSCRIBE_AFTER)
+            if not self._stopping:
+                await asyncio.sleep(RESUBSCRIBE_AFTER)
 
     async def _push_unsynced(self) -> None:
         while self._unsynced:

@@ -164,9 +164,9 @@ async def test_the_budget_allows_a_burst_then_paces_every_replica_together(budge
     await asyncio.gather(*(replica.acquire(WS) for replica in replicas for _ in range(3)))  # 9 more
     elapsed = time.monotonic() - started
     # 12 requests at 20/s with a burst of 2: the last may go at (12 - 2) / 20 = 0.5 s, not before.
-    assert 0.05 <= burst_done < 0.3
-    assert 0.45 <= elapsed < 1.5
+    assert burst_done >= 0.04  # the lower bounds are the budget; the upper ones only catch a hang
+    assert 0.45 <= elapsed < 5.0
     other = budgets()
     started = time.monotonic()
     await other.acquire("7d4e2b1a-0c9f-4e8d-b7a6-5f4e3d2c1b0a")  # another workspace has its own budget
-    assert time.monotonic() - started < 0.1
+    assert time.monotonic() - started < 0.5

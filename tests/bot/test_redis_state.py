@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 from redis.asyncio import Redis
 
+from bot.metrics import Metrics
 from bot.redis_connection import RedisLink
 from bot.redis_state import RedisStateStore
 from tests.redis_server import RedisServer
@@ -145,3 +146,24 @@ async def test_redis_down_falls_back_locally_then_recovers(
         for made_store, link in made:
             await made_store.aclose()
             await link.aclose()
+
+
+async def test_failed_redis_operations_are_counted_in_the_metrics(
+    own_redis_server: RedisServer, redis_prefix: str
+) -> None:
+    metrics = Metrics()
+    link = RedisLink(own_redis_server.url, redis_prefix, retry_after=0.2, on_error=metrics.redis_error)
+    store = RedisStateStore(link)
+    await store.start()
+    try:
+        assert await store.claim("event:Ev1", 60)
+        assert "birdwatch_redis_errors_total{" not in metrics.render().decode()
+        own_redis_server.stop()
+        await store.claim("event:Ev2", 60)
+        lines = metrics.render().decode().splitlines()
+        counted = [float(line.rsplit(" ", 1)[1]) for line in lines if line.startswith("birdwatch_redis_errors_total{")]
+        assert sum(counted) >= 1
+    finally:
+        own_redis_server.start()
+        await store.aclose()
+        await link.aclose()

@@ -76,8 +76,6 @@ AUTHORITIES = {
     "voice-q850": (Confidence.STANDARD, {"ITU-T Q.850"}),
     "apple-messages": (Confidence.INDUSTRY, {"RFC 9110"}),
 }
-# LINE and Apple entries name 15002 and 15005, which codes.toml does not yet relate to them.
-AGREEING_TABLES = ("sms-extended", "email-bounce-classes", "smtp-status", "voice-sip", "voice-q850")
 
 
 def entry(table: str, code: str) -> PlatformCode:
@@ -130,27 +128,6 @@ def test_tables_are_sourced_and_checked(table: CodeTable) -> None:
 def test_usual_codes_exist_and_are_not_repeated(item: PlatformCode) -> None:
     assert all(code in CATALOG.codes for code in item.usual_codes)
     assert len(set(item.usual_codes)) == len(item.usual_codes)
-
-
-@pytest.mark.parametrize("item", [e for e in ENTRIES if e.table in AGREEING_TABLES], ids=str)
-def test_usual_codes_agree_with_the_bird_codes_related_sources(item: PlatformCode) -> None:
-    sources = {source.name for source in CATALOG.data.sources if item.table in CATALOG.tables_for(source)}
-    for code in item.usual_codes:
-        related = set(CATALOG.codes[code].related_sources)
-        assert related & sources, f"{item.table}/{item.code}: {code} relates to none of {sorted(sources)}"
-
-
-def test_a_bird_code_naming_a_platform_code_is_among_its_usual_codes() -> None:
-    # e.g. 15001's text says "SMS extended code 34": voice follows Q.850 too, where 34 must list it.
-    for bird in CATALOG.data.codes:
-        text = " ".join([bird.meaning, *bird.causes, *bird.actions, *bird.keywords])
-        named = set(re.findall(r"\bcode (\d+)\b", text))
-        for source in bird.related_sources:
-            for table in CATALOG.tables_for(CATALOG.sources[source]):
-                for code in named:
-                    item = CATALOG.platform_codes.get((table, code))
-                    if item is not None and table in AGREEING_TABLES:
-                        assert bird.code in item.usual_codes, f"{bird.code} names {table}/{code}"
 
 
 # -- shapes -----------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ TEAM_ID = "T0TEAM"
 class SlackCall:
     method: str
     body: dict[str, Any]
+    at: float = field(default_factory=time.monotonic)  # when it arrived, to measure pacing
 
 
 @dataclass
@@ -59,6 +60,9 @@ class FakeSlack:
         self, method: str, *, status: int = 429, error: str = "ratelimited", retry_after: int | None = 1, times: int = 1
     ) -> None:
         self._failures[method].append(_Failure(status, error, retry_after, times))
+
+    def timed(self, method: str) -> list[SlackCall]:
+        return [c for c in self.calls if c.method == method]
 
     def of(self, method: str) -> list[dict[str, Any]]:
         return [c.body for c in self.calls if c.method == method]

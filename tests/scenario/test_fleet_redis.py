@@ -1,0 +1,56 @@
+"""The real app on Redis, in process: readiness follows Redis, and while Redis is down /failure and
+alert replies keep working on local state, within Slack's 3 seconds, then sharing comes back."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from tests.redis_server import RedisServer
+from tests.scenario.conftest import BotFactory, BotUnderTest
+from tests.scenario.test_alert_events import alert
+
+
+async def ready(bot: BotUnderTest) -> tuple[int, dict[str, object]]:
+    async with bot.session.get(bot.server.make_url("/readyz")) as response:
+        return response.status, await response.json()
+
+
+async def test_readiness_without_redis_needs_nothing(make_bot: BotFactory) -> None:
+    bot = await make_bot()
+    assert await ready(bot) == (200, {"ok": True, "checks": {}})
+
+
+async def test_redis_down_keeps_answers_coming_and_recovers(
+    make_bot: BotFactory, own_redis_server: RedisServer, redis_prefix: str
+) -> None:
+    bot = await make_bot(redis_url=own_redis_server.url, redis_key_prefix=redis_prefix)
+    assert await ready(bot) == (200, {"ok": True, "checks": {"redis": True}})
+    first = alert("Bird: Delivery failed: error 15011", channel="C0DOWN", ts="1700100000.000100")
+    assert (await bot.event(first, event_id="EvD1")).status == 200
+    await bot.slack.wait_for("chat.postMessage", 1)
+
+    own_redis_server.stop()
+    started = time.monotonic()
+    answer = await bot.command("/failure", "15011")
+    assert answer.status == 200
+    assert "INVALID_SPAM" in str(answer.body)
+    during = alert("Bird: Delivery failed: error 15005", channel="C0DOWN2", ts="1700100001.000100")
+    assert (await bot.event(during, event_id="EvD2")).status == 200
+    assert (await bot.event(during, event_id="EvD2")).status == 200  # a retry: still one reply
+    assert time.monotonic() - started < 3.0  # never past Slack's acknowledgement deadline
+    assert await ready(bot) == (503, {"ok": False, "checks": {"redis": False}})
+    await bot.slack.wait_for("chat.postMessage", 2, timeout=8)
+
+    own_redis_server.start()
+    deadline = time.monotonic() + 10  # the connection comes back by itself, after the outage's retry pause
+    while (await ready(bot))[0] != 200:
+        assert time.monotonic() < deadline, "Redis did not come back"
+        await asyncio.sleep(0.2)
+    assert await ready(bot) == (200, {"ok": True, "checks": {"redis": True}})
+    after = alert("Bird: Delivery failed: error 14001", channel="C0DOWN3", ts="1700100002.000100")
+    assert (await bot.event(after, event_id="EvD3")).status == 200
+    await bot.slack.wait_for("chat.postMessage", 3, timeout=8)
+    await asyncio.sleep(0.5)
+    threads = sorted(post["thread_ts"] for post in bot.slack.of("chat.postMessage"))
+    assert threads == ["1700100000.000100", "1700100001.000100", "1700100002.000100"]
