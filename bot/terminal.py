@@ -77,7 +77,7 @@ def _render_kind(answer: Answer) -> str:
         return _diagnosis(answer.diagnosis)
     if isinstance(answer, MatchesAnswer):
         rows = [f"  {m.label}: {m.summary}\n      birdwatch explain {m.query}" for m in answer.matches]
-        return "\n".join([f"{len(answer.matches)} entries match “{answer.query}”:", *rows])
+        return "\n".join([f"{answer.how_many} “{answer.query}”:", *rows])
     if isinstance(answer, NotFoundAnswer):
         lines = [answer.message]
         if answer.did_you_mean:

@@ -93,6 +93,12 @@ class MatchesAnswer(_Answer):
     matches: list[Match]
     note: str | None = None
 
+    @property
+    def how_many(self) -> str:
+        """ "3 entries match" or, for a single one, "1 entry matches"."""
+        count = len(self.matches)
+        return "1 entry matches" if count == 1 else f"{count} entries match"
+
 
 class NotFoundAnswer(_Answer):
     """Nothing matched; still say what the input implies and what is close."""

@@ -83,7 +83,7 @@ def diagnose(
     if code_entry is None and code is None and parsed is not None:
         code_entry = _code_from_reason(catalog, parsed)
     source_entry = catalog.sources_by_alias.get(source.strip().lower()) if source else None
-    platform_raw = source_code.strip() if source_code and source_code.strip() else None
+    platform_raw = _platform_code(source_code)
     table_id = source_entry.code_table if source_entry else None
     reason_code = parsed.code.strip() if parsed is not None and parsed.code else None
     if platform_raw is None and reason_code:
@@ -146,6 +146,13 @@ def time_to_failure(message: Message) -> timedelta | None:
     if end < start:
         return None
     return end - start
+
+
+def _platform_code(text: str | None) -> str | None:
+    """A platform's code as pasted or passed on, read as the text lookup reads it: Meta writes its
+    codes as ``#131047`` in messages, and the sign is no part of the code."""
+    code = text.strip().lstrip("#").strip() if text else ""
+    return code or None
 
 
 def _code_from_reason(catalog: Catalog, parsed: ParsedReason) -> FailureCode | None:

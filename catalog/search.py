@@ -106,7 +106,7 @@ _JSON_FIELDS = {
     "details": re.compile(r'"details"\s*:\s*"((?:[^"\\]|\\.){0,500})"'),
     "code": re.compile(r'"failure"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([0-9]{5})'),
     "source": re.compile(r'"source"\s*:\s*\{[^{}]*?"name"\s*:\s*"([^"]{1,64})"'),
-    "source_code": re.compile(r'"source"\s*:\s*\{[^{}]*?"code"\s*:\s*"?([\w.-]{1,32})'),
+    "source_code": re.compile(r'"source"\s*:\s*\{[^{}]*?"code"\s*:\s*"?#?([\w.-]{1,32})'),
 }
 
 # Field weights for word search: names and curated keywords count most.
@@ -166,6 +166,14 @@ def _typo_distance(a: str, b: str, limit: int) -> int:
             return limit + 1
         previous2, previous = previous, current
     return previous[-1]
+
+
+def _one_letter_slip(typed: str, word: str) -> bool:
+    """True if ``typed`` is ``word`` with one letter added, dropped or mistyped. Two letters
+    swapped ("SPMA") are two slips: such a query is offered as "did you mean", not answered."""
+    if len(typed) == len(word):
+        return sum(a != b for a, b in zip(typed, word, strict=True)) == 1
+    return abs(len(typed) - len(word)) == 1 and _typo_distance(typed, word, 1) == 1
 
 
 def _typo_limit(word: str) -> int:
@@ -724,8 +732,13 @@ class Explainer:
         close = difflib.get_close_matches(name, candidates, n=1, cutoff=_NAME_TYPO_CUTOFF)
         if not close:
             return None
-        match = self._code_match(self.catalog.codes_by_name[close[0]])
-        return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=match)
+        code = self.catalog.codes_by_name[close[0]]
+        one_slip = {self.catalog.codes_by_name[n].code for n in candidates if _one_letter_slip(name, n)}
+        if one_slip == {code.code}:
+            # One letter added, dropped or mistyped, and no other name is as close: the name meant
+            # is clear, so it is the answer, read as such (like "15O11" and "whatsap").
+            return self._code_answer(code).model_copy(update={"note": f"Read “{text}” as {close[0]}."})
+        return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=self._code_match(code))
 
     def _by_words(self, text: str) -> Answer | None:
         scored = self._ranked(text)
@@ -735,11 +748,23 @@ class Explainer:
         if not best.complete and (typo := self._did_you_mean(text)) is not None:
             # A typo of a name: word matches on its other half ("invalid") would only be noise.
             return NotFoundAnswer(query=text, message=_nothing_matches(text), did_you_mean=typo)
-        runner_up = scored[1].score if len(scored) > 1 else 0.0
+        if len(scored) == 1:
+            # The only entry that matches is the answer, not a list of one.
+            return _with_note(self.explain(best.doc.match.query), self._corrections_note(text))
+        runner_up = scored[1].score
         if best.complete and best.score >= 2 * runner_up:
             # One entry holds every word and clearly outscores the rest: it is the answer.
             return self.explain(best.doc.match.query)
         return MatchesAnswer(query=text, matches=[r.doc.match for r in scored[:MAX_MATCHES]])
+
+    def _corrections_note(self, text: str) -> str | None:
+        """How the query's misspelt words were read ("stopp" as "stop"), if any were."""
+        read = []
+        for token in _first_distinct(_tokens(text), MAX_QUERY_WORDS):
+            corrections = self._index.corrections(token)
+            if corrections:
+                read.append(f"Read “{token}” as {corrections[0]}.")
+        return " ".join(read) or None
 
     def _ranked(self, text: str) -> list[_Ranked]:
         """The entries matching most of the query's words, best first. A source named among the

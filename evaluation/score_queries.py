@@ -4,7 +4,8 @@ Run: .venv/bin/python -m evaluation.score_queries
 
 ``queries.jsonl`` holds queries as on-call engineers type or paste them, each labelled with the entry
 the answer should lead with. An answer leads with: its own entry (a code, platform code, source,
-status, family or a Bird message id); for a ranked list, the first entry; for "not found", the
+status, family or a Bird message id); for a ranked list, the first entry (a list of one counts as a miss:
+a single match must be answered as that entry); for "not found", the
 suggested entry ("did you mean"), or ``none`` when it suggests nothing. The neighbours listed for an
 unknown code are not an answer, so they count as ``none``.
 
@@ -93,9 +94,10 @@ def first_key(answer: Answer, explainer: Explainer) -> str:
         if d.platform_code is not None:
             return f"platform:{d.platform_code.table}:{d.platform_code.code}"
         return f"status:{d.status.name}" if d.status is not None else "none"
-    # A listed or suggested entry is labelled by what its button opens.
+    # A listed or suggested entry is labelled by what its button opens. A list of one is a miss: a
+    # single match is the answer itself, shown as that entry.
     if isinstance(answer, MatchesAnswer):
-        return first_key(explainer.explain(answer.matches[0].query), explainer) if answer.matches else "none"
+        return first_key(explainer.explain(answer.matches[0].query), explainer) if len(answer.matches) > 1 else "none"
     if isinstance(answer, NotFoundAnswer) and answer.did_you_mean is not None:
         return first_key(explainer.explain(answer.did_you_mean.query), explainer)
     return "none"

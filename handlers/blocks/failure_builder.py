@@ -149,7 +149,7 @@ def _render_kind(answer: Answer) -> tuple[list[Block], str]:
         title = f"{code.code} {code.name}" if code is not None else "Failure explained"
         return [header(title), *diagnosis_blocks(answer.diagnosis)], diagnosis_text(answer.diagnosis)
     if isinstance(answer, MatchesAnswer):
-        return _matches(answer), f"{len(answer.matches)} catalog entries match “{answer.query}”"
+        return _matches(answer), f"{answer.how_many} “{answer.query}”"
     if isinstance(answer, NotFoundAnswer):
         return _not_found(answer), answer.message
     return _usage(answer), "How to use /failure"
@@ -275,7 +275,7 @@ def _message_id(answer: MessageIdAnswer) -> list[Block]:
 
 
 def _matches(answer: MatchesAnswer) -> list[Block]:
-    blocks: list[Block] = [section(f"*{len(answer.matches)} entries match “{escape(answer.query[:200])}”*")]
+    blocks: list[Block] = [section(f"*{answer.how_many} “{escape(answer.query[:200])}”*")]
     blocks += [_match_row(match) for match in answer.matches]
     return blocks
 

@@ -10,7 +10,7 @@ import pytest
 from bot.cli import main
 from bot.terminal import render
 from catalog import Explainer, default_catalog
-from catalog.answers import Answer, DiagnosisAnswer, NotFoundAnswer
+from catalog.answers import Answer, DiagnosisAnswer, Match, MatchesAnswer, NotFoundAnswer
 from catalog.diagnosis import Diagnosis
 
 # One query per answer kind (and per diagnosis shape), with words its rendering must contain.
@@ -98,6 +98,13 @@ def test_answer_kinds_cover_every_kind(explainer: Explainer) -> None:
 
 def test_empty_diagnosis_renders() -> None:
     assert render(DiagnosisAnswer(diagnosis=Diagnosis())) == "Nothing to explain."
+
+
+def test_a_list_of_one_is_one_entry_not_one_entries() -> None:
+    one = MatchesAnswer(query="stop", matches=[Match(kind="code", query="15016", label="15016", summary="s")])
+    assert render(one).startswith("1 entry matches “stop”:")
+    two = one.model_copy(update={"matches": one.matches * 2})
+    assert render(two).startswith("2 entries match “stop”:")
 
 
 def test_not_found_without_suggestions_renders_only_the_message() -> None:

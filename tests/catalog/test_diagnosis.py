@@ -160,6 +160,22 @@ def test_unknown_subcode_falls_back_to_the_bare_code(catalog: Catalog, source_co
     assert diagnosis.unknown_parts == [f"instagram subcode {source_code.partition('-')[2]} of code 10"]
 
 
+@pytest.mark.parametrize("source_code", ["#131047", " # 131047 ", "##131047"])
+def test_a_platform_code_written_with_a_hash_sign_resolves(catalog: Catalog, source_code: str) -> None:
+    diagnosis = diagnose(catalog, code=15014, source="whatsapp", source_code=source_code)
+    assert diagnosis.platform_code is not None
+    assert diagnosis.platform_code.code == "131047"
+    assert diagnosis.platform_code_raw == "131047"
+    assert diagnosis.unknown_parts == []
+
+
+@pytest.mark.parametrize("source_code", ["#", " # ", ""])
+def test_a_hash_sign_alone_is_no_platform_code(catalog: Catalog, source_code: str) -> None:
+    diagnosis = diagnose(catalog, code=15014, source="whatsapp", source_code=source_code)
+    assert diagnosis.platform_code_raw is None
+    assert diagnosis.unknown_parts == []
+
+
 def test_known_subcode_keeps_its_own_entry(catalog: Catalog) -> None:
     diagnosis = diagnose(catalog, source="instagram", source_code="10-2534022")
     assert diagnosis.platform_code is not None

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from catalog import Explainer
+from catalog import Catalog, Explainer
 from catalog.answers import (
     Answer,
     CodeAnswer,
@@ -20,6 +20,7 @@ from catalog.answers import (
 )
 from catalog.loader import normalize_name
 from catalog.search import EXAMPLES, MAX_QUERY_LENGTH
+from evaluation.score_queries import load_queries
 
 DOCS_FRAGMENT = """"status": "delivery_failed",
  "reason": "details: unknown subscriber; reason: unknown_subscriber; code: 1",
@@ -271,6 +272,37 @@ def test_a_word_that_names_one_entry_clearly_answers_it_directly(explainer: Expl
     assert code_of(answer) == 15005
 
 
+@pytest.mark.parametrize(
+    ("query", "opens"),
+    [
+        ("customer sent stop", "15016"),
+        ("media download error", "whatsapp 131052"),
+        ("whatsapp media download failed", "whatsapp 131052"),
+        ("scheduled too far ahead", "11002"),
+    ],
+)
+def test_a_single_match_is_the_answer_not_a_list_of_one(explainer: Explainer, query: str, opens: str) -> None:
+    answer = explainer.explain(query)
+    assert not isinstance(answer, MatchesAnswer)
+    assert answer == explainer.explain(opens)
+
+
+def test_a_single_match_reached_through_a_typo_says_how_it_was_read(explainer: Explainer) -> None:
+    answer = explainer.explain("media downlaod error")
+    assert isinstance(answer, PlatformCodeAnswer)
+    assert answer.entry.code == "131052"
+    assert answer.note == "Read “downlaod” as download."
+
+
+def test_no_labelled_query_is_answered_with_a_list_of_one(explainer: Explainer) -> None:
+    lists_of_one = [
+        q.query
+        for q in load_queries()
+        if isinstance(answer := explainer.explain(q.query), MatchesAnswer) and len(answer.matches) == 1
+    ]
+    assert lists_of_one == []
+
+
 # -- not found -------------------------------------------------------------------------------------
 
 
@@ -340,6 +372,36 @@ def test_typo_suggests_the_close_name(explainer: Explainer, query: str, code: st
     assert isinstance(answer, NotFoundAnswer)
     assert answer.did_you_mean is not None
     assert answer.did_you_mean.query == code
+
+
+@pytest.mark.parametrize(
+    ("query", "code", "name"),
+    [
+        ("unkown subscriber", 15005, "UNKNOWN_SUBSCRIBER"),
+        ("UNKOWN_SUBSCRIBER", 15005, "UNKNOWN_SUBSCRIBER"),
+        ("unknown subscribr", 15005, "UNKNOWN_SUBSCRIBER"),
+        ("invalid spamm", 15011, "INVALID_SPAM"),
+        ("UNSUPORTED_MEDIA_TYPE", 14004, "UNSUPPORTED_MEDIA_TYPE"),
+    ],
+)
+def test_one_letter_slip_in_a_full_name_is_answered_as_that_code(
+    explainer: Explainer, query: str, code: int, name: str
+) -> None:
+    answer = explainer.explain(query)
+    assert isinstance(answer, CodeAnswer)
+    assert answer.code.code == code
+    assert answer.note == f"Read “{query}” as {name}."
+
+
+def test_a_slip_as_close_to_two_names_is_only_a_suggestion(catalog: Catalog) -> None:
+    subscriber = catalog.codes[15005]
+    # A second name one letter from "UNKOWN_SUBSCRIBER" as well: which one was meant is not clear.
+    twin = subscriber.model_copy(update={"code": 15098, "name": "UNKOWN_SUBSCRIBERS", "aliases": []})
+    ambiguous = Explainer(Catalog(catalog.data.model_copy(update={"codes": [*catalog.data.codes, twin]})))
+    answer = ambiguous.explain("unkown subscriber")
+    assert isinstance(answer, NotFoundAnswer)
+    assert answer.did_you_mean is not None
+    assert answer.did_you_mean.query in {"15005", "15098"}
 
 
 def test_gibberish_is_not_found_without_a_suggestion(explainer: Explainer) -> None:
@@ -426,6 +488,22 @@ def test_bare_failure_object(explainer: Explainer) -> None:
     assert d.platform_code is not None
     assert d.platform_code.code == "131047"
     assert d.status_raw is None
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        '{"failure": {"code": 15014, "source": {"name": "whatsapp", "code": "#131047"}}}',
+        # A fragment that is not JSON on its own goes through the field patterns instead.
+        '"failure": {"code": 15014, "source": {"name": "whatsapp", "code": "#131047"}}, "reason": "x',
+    ],
+)
+def test_pasted_platform_code_with_a_hash_sign(explainer: Explainer, pasted: str) -> None:
+    answer = explainer.explain(pasted)
+    assert isinstance(answer, DiagnosisAnswer)
+    assert answer.diagnosis.platform_code is not None
+    assert answer.diagnosis.platform_code.code == "131047"
+    assert answer.diagnosis.unknown_parts == []
 
 
 def test_failure_member_with_numbers_as_numbers(explainer: Explainer) -> None:

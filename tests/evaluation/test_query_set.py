@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from catalog import Explainer, default_catalog
+from catalog.answers import Match, MatchesAnswer
 from evaluation.score_queries import GOAL, QUERIES, LabelledQuery, first_key, load_queries, score
 
 QUERY_SET = load_queries()
@@ -18,7 +19,6 @@ EXPLAINER = Explainer(default_catalog())
 KNOWN_MISSES = frozenset(
     {
         "user opted out",
-        "template does not exist",
         "template name does not exist in the translation",
         "wallet empty",
         "subscriber absent",
@@ -27,8 +27,8 @@ KNOWN_MISSES = frozenset(
         "sending to our own number",
     }
 )
-# The share right first as last measured (475 of 483): it may rise, never fall.
-FLOOR = 0.983
+# The share right first as last measured (476 of 483): it may rise, never fall.
+FLOOR = 0.985
 
 
 def test_the_set_is_large_varied_and_well_formed() -> None:
@@ -86,3 +86,10 @@ def test_a_malformed_line_is_refused(tmp_path: Path) -> None:
 def test_the_packaged_file_is_the_one_scored() -> None:
     assert QUERIES.name == "queries.jsonl"
     assert QUERIES.is_file()
+
+
+def test_a_list_of_one_counts_as_a_miss() -> None:
+    one = Match(kind="code", query="15016", label="15016 OPTEDOUT_RECEIVER", summary="s")
+    assert first_key(MatchesAnswer(query="stop", matches=[one]), EXPLAINER) == "none"
+    other = Match(kind="code", query="15011", label="15011 INVALID_SPAM", summary="s")
+    assert first_key(MatchesAnswer(query="stop", matches=[one, other]), EXPLAINER) == "code:15016"

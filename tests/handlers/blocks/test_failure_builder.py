@@ -342,7 +342,8 @@ def test_matches_query_is_escaped(explainer: Explainer) -> None:
     payload = answer_message(
         MatchesAnswer(query="<!channel> & co", matches=[Match(kind="code", query="15011", label="15011", summary="s")])
     )
-    assert sections(payload)[0] == "*1 entries match “&lt;!channel&gt; &amp; co”*"
+    assert sections(payload)[0] == "*1 entry matches “&lt;!channel&gt; &amp; co”*"
+    assert payload["text"] == "1 entry matches “&lt;!channel&gt; &amp; co”"
     assert_no_foreign_markup(payload)
 
 
