@@ -15,6 +15,7 @@ import functools
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from .message import Message
@@ -110,6 +111,7 @@ _KNOWN_PREFIXES = ("urn:mbid:", "tel:", "mailto:", "whatsapp:", "sms:")
 _NOT_IDENTIFIERS = frozenset({"identifierKey", "type", "platformAddressSelector", "status"})
 _MIN_OPAQUE_CHARS = 3
 _OTHER_DIGIT = re.compile(r"(?![0-9])\d")  # a decimal digit of another script
+_NOT_ASCII_DIGIT = re.compile(r"[^0-9]+")
 _MAX_IDENTIFIER_CHARS = 254
 _MAX_IDENTIFIERS = 50
 
@@ -123,7 +125,7 @@ class Redactor:
     def __init__(self, identifiers: Iterable[str] = ()) -> None:
         # No identifier is longer than an e-mail address may be; a receiver has a few of them.
         unique = dict.fromkeys(value for value in identifiers if len(value) <= _MAX_IDENTIFIER_CHARS)
-        self._patterns = _compiled(tuple(unique)[:_MAX_IDENTIFIERS])
+        self._alternatives = _alternatives(tuple(unique)[:_MAX_IDENTIFIERS])
 
     @classmethod
     def for_message(cls, message: Message | None) -> Redactor:
@@ -143,7 +145,7 @@ class Redactor:
 
     def known(self, text: str) -> str:
         """``text`` with the receiver's identifiers masked, other text untouched."""
-        if not self._patterns or not text:
+        if not self._alternatives or not text:
             return text
         if not text.isascii():
             text = unicodedata.normalize("NFC", text)
@@ -151,21 +153,58 @@ class Redactor:
         searched = _ascii_digits(text) if not text.isascii() and _OTHER_DIGIT.search(text) else text
         pieces: list[str] = []
         last = 0
-        for match in _matches(self._patterns, searched):
+        patterns = _possible(self._alternatives, searched)
+        if not patterns:
+            return text
+        for match in _matches(patterns, searched):
             original = text[match.start() : match.end()]
             pieces += [text[last : match.start()], _mask_found(original, match.group())]
             last = match.end()
         return "".join(pieces) + text[last:] if pieces else text
 
 
-def _compiled(identifiers: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
-    patterns = [pattern for value in identifiers for pattern in _patterns_for(value)]
+@dataclass(frozen=True)
+class _Alternative:
+    """One pattern of a receiver's identifiers, compiled only for a text it might match.
+
+    ``digits``: for a written number, the last digits every match of it contains, in order, with at
+    most the zeros of ``(0)`` separators between them; a text whose digits lack them cannot match.
+    """
+
+    pattern: str
+    digits: str | None = None
+
+
+@functools.lru_cache(maxsize=256)
+def _alternatives(identifiers: tuple[str, ...]) -> tuple[_Alternative, ...]:
+    found = [alternative for value in identifiers for alternative in _patterns_for(value)]
     # Longest first, so a whole address is masked before any part of it.
-    patterns.sort(key=len, reverse=True)
-    # One compiled pattern per alternative, each compiled once: a receiver's number recurs across
-    # messages while its contact id changes, and compiling the whole alternation again for every
-    # message cost more than all the matching.
-    return tuple(_compiled_one(pattern) for pattern in patterns)
+    found.sort(key=lambda alternative: len(alternative.pattern), reverse=True)
+    return tuple(found)
+
+
+def _possible(alternatives: tuple[_Alternative, ...], text: str) -> tuple[re.Pattern[str], ...]:
+    """The compiled patterns, in order, of the alternatives that may match ``text``.
+
+    Each is compiled once: a receiver's number recurs across messages while its contact id changes,
+    and compiling the number patterns of ids that never appear cost more than all the matching.
+    """
+    text_digits: str | None = None
+    possible: list[re.Pattern[str]] = []
+    for alternative in alternatives:
+        if alternative.digits is not None:
+            if text_digits is None:
+                text_digits = _NOT_ASCII_DIGIT.sub("", text)
+            if not _digits_precheck(alternative.digits).search(text_digits):
+                continue
+        possible.append(_compiled_one(alternative.pattern))
+    return tuple(possible)
+
+
+@functools.lru_cache(maxsize=1024)
+def _digits_precheck(digits: str) -> re.Pattern[str]:
+    # Between two digits of a written number a separator may put up to four "(0)".
+    return re.compile("0{0,4}".join(digits))
 
 
 @functools.lru_cache(maxsize=1024)
@@ -213,29 +252,29 @@ def _strings(data: Any, key: str = "") -> Iterator[str]:
             yield from _strings(value, key)
 
 
-def _patterns_for(raw: str) -> list[str]:
+def _patterns_for(raw: str) -> list[_Alternative]:
     value = unicodedata.normalize("NFC", raw.strip())
     for prefix in _KNOWN_PREFIXES:
         if value.lower().startswith(prefix) and len(value) > len(prefix):
-            return [re.escape(value), *_patterns_for(value[len(prefix) :])]
+            return [_Alternative(re.escape(value)), *_patterns_for(value[len(prefix) :])]
     email = _EMAIL_LIKE.match(value)
     if email:
-        return [_email_pattern(email["local"], email["domain"])]
+        return [_Alternative(_email_pattern(email["local"], email["domain"]))]
     ascii_value = _ascii_digits(value)
     if _NUMBER_LIKE.match(ascii_value):
         return _number_patterns(re.sub(r"\D", "", ascii_value))
     if len(value) < _MIN_OPAQUE_CHARS:
         return []
-    patterns = [re.escape(value)]
+    patterns = [_Alternative(re.escape(value))]
     if _LINE_USER.match(value):
-        patterns.append(f"(?<![0-9a-z]){re.escape(value[1:])}(?![0-9a-z])")  # the hex without its "U"
+        patterns.append(_Alternative(f"(?<![0-9a-z]){re.escape(value[1:])}(?![0-9a-z])"))  # the hex without its "U"
     digits = re.sub(r"\D", "", ascii_value)
     if len(digits) >= 6 and len(digits) * 2 >= len(value):  # a number with a few letters around it
         patterns += _number_patterns(digits)
     return patterns
 
 
-def _number_patterns(digits: str) -> list[str]:
+def _number_patterns(digits: str) -> list[_Alternative]:
     core = digits.lstrip("0")
     if len(core) < _MIN_DIGITS:
         return []
@@ -245,7 +284,9 @@ def _number_patterns(digits: str) -> list[str]:
     tails += [bare for tail in tails if (bare := tail.lstrip("0")) != tail and len(bare) >= _MIN_PARTIAL_DIGITS]
     written = "|".join(_SEPARATORS.join(tail) for tail in tails)
     # An international prefix ("+", "00") or trunk prefix ("0", "(0)") may come before it.
-    return [f"(?<![0-9])(?:\\+{_SEPARATORS})?+(?:0{_SEPARATORS}){{0,3}}+\\(?(?:{written})(?![0-9])"]
+    pattern = f"(?<![0-9])(?:\\+{_SEPARATORS})?+(?:0{_SEPARATORS}){{0,3}}+\\(?(?:{written})(?![0-9])"
+    # Every tail, with or without its leading zeros, ends with the last four digits (or all of a shorter core).
+    return [_Alternative(pattern, core[-_MIN_PARTIAL_DIGITS:])]
 
 
 def _email_pattern(local: str, domain: str) -> str:
