@@ -35,12 +35,11 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
 from redis.exceptions import ResponseError
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from .redis_connection import BLOCK_SECONDS, RETRY_AFTER, RedisLink, RedisUnavailable, consumer_name
 from .redis_rate import FleetRate
-from .slack_poster import ChannelPoster, _retry_delay, prepare_reply
+from .slack_poster import ChannelPoster, _retry_delay, log_abandoned, prepare_reply
 
 __all__ = ["RedisReplyQueue"]
 
@@ -409,16 +408,7 @@ class RedisReplyQueue:
         return self._link.key("reply", reply_id)
 
     def _abandon(self, kwargs: Mapping[str, Any], reason: str, error: BaseException | None = None) -> None:
-        if self._on_abandon is not None:
-            self._on_abandon(reason)
-        unexpected = error is not None and not isinstance(error, SlackApiError)
-        self._logger.warning(
-            "reply abandoned: channel=%s thread_ts=%s reason=%s",
-            kwargs.get("channel"),
-            kwargs.get("thread_ts"),
-            reason,
-            exc_info=error if unexpected else None,
-        )
+        log_abandoned(self._logger, self._on_abandon, kwargs, reason, error)
 
 
 async def stop_loops(loops: list[asyncio.Task[None]], timeout: float) -> None:

@@ -176,16 +176,27 @@ class ChannelPoster:
         return sum(len(queue) for queue in self._queues.values())
 
     def _abandon(self, kwargs: Mapping[str, Any], reason: str, error: BaseException | None = None) -> None:
-        if self._on_abandon is not None:
-            self._on_abandon(reason)
-        unexpected = error is not None and not isinstance(error, SlackApiError)
-        self._logger.warning(
-            "reply abandoned: channel=%s thread_ts=%s reason=%s",
-            kwargs.get("channel"),
-            kwargs.get("thread_ts"),
-            reason,
-            exc_info=error if unexpected else None,
-        )
+        log_abandoned(self._logger, self._on_abandon, kwargs, reason, error)
+
+
+def log_abandoned(
+    logger: logging.Logger,
+    on_abandon: Callable[[str], object] | None,
+    kwargs: Mapping[str, Any],
+    reason: str,
+    error: BaseException | None = None,
+) -> None:
+    """Say that a reply was given up on, and why: never silently (the reply's text is not logged)."""
+    if on_abandon is not None:
+        on_abandon(reason)
+    unexpected = error is not None and not isinstance(error, SlackApiError)
+    logger.warning(
+        "reply abandoned: channel=%s thread_ts=%s reason=%s",
+        kwargs.get("channel"),
+        kwargs.get("thread_ts"),
+        reason,
+        exc_info=error if unexpected else None,
+    )
 
 
 def _retry_delay(error: BaseException, attempt: int) -> tuple[float | None, str]:
