@@ -1,7 +1,8 @@
 """The enrichment store on Redis (``handlers.deps.StateStore``), shared by every replica.
 
-- A claim is one ``SET <prefix>claim:<key> 1 NX PX <ttl>``: atomic, so of several replicas handling
-  the same event exactly one gets True, and Redis forgets it after its time-to-live.
+- A claim is ``SET <prefix>claim:<key> 1 NX PX <ttl>``: atomic, so of several replicas handling
+  the same event exactly one gets True, and Redis forgets it after its time-to-live. ``claim_each``
+  makes a whole batch of them (an alert's event, seen and repeat keys) in one script: one round trip.
 - Mutes live in one hash (``mutes``, field ``<channel> <code>``) with a sorted set of their end
   times, capped at ``max_mutes`` and pruned as they expire. Every replica keeps a mirror of them,
   loaded when it subscribes to the ``mutes`` pub/sub channel and updated by the messages on it, so
@@ -20,19 +21,35 @@ import contextlib
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Final
 
 from redis.exceptions import RedisError
 
+from handlers.deps import Claim
+
 from .redis_connection import RedisLink, RedisUnavailable
-from .state import MemoryStateStore, Mute
+from .state import MemoryStateStore, Mute, check_claims
 
 logger = logging.getLogger("birdwatch.redis")
 
 MAX_MUTES: Final = 10_000
 RESUBSCRIBE_AFTER: Final = 1.0
 FOLLOW_POLL: Final = 1.0  # how often the mute follower looks up from its subscription
+
+# KEYS: the claims' keys; ARGV: per key, its ttl in ms and the 1-based index of the claim it comes
+# after (0 for none). Returns 1 or 0 per key.
+_CLAIM_EACH: Final = """
+local made = {}
+for i, key in ipairs(KEYS) do
+  local after = tonumber(ARGV[2 * i])
+  made[i] = 0
+  if after == 0 or made[after] == 1 then
+    if redis.call('SET', key, '1', 'NX', 'PX', ARGV[2 * i - 1]) then made[i] = 1 end
+  end
+end
+return made
+"""
 
 # KEYS: hash, end times, version counter; ARGV: field, value (JSON), until ms, now ms, cap, pub/sub channel.
 # Every change gets the next version, so a replica applies changes in order whatever order they reach it.
@@ -85,6 +102,7 @@ class RedisStateStore:
         self._loaded_version = 0
         self._unsynced: dict[tuple[str, str], Mute] = {}  # set while Redis was away
         self._set_mute = link.client.register_script(_SET_MUTE)
+        self._claim_each = link.client.register_script(_CLAIM_EACH)
         self._hash, self._ends, self._channel = link.key("mutes"), link.key("mutes", "until"), link.key("mutes")
         # One integer for the installation, never expiring: versions must only grow.
         self._version_key = link.key("mutes", "version")
@@ -112,16 +130,22 @@ class RedisStateStore:
     # --- StateStore ---
 
     async def claim(self, key: str, ttl: float) -> bool:
-        if ttl <= 0:
-            raise ValueError("ttl must be positive")
-        milliseconds = max(1, round(ttl * 1000))
+        (claimed,) = await self.claim_each([Claim(key, ttl)])
+        return claimed
+
+    async def claim_each(self, claims: Sequence[Claim]) -> list[bool]:
+        check_claims(claims)
+        if not claims:
+            return []
+        keys = [self._link.key("claim", claim.key) for claim in claims]
+        args: list[int] = []
+        for claim in claims:
+            args += [max(1, round(claim.ttl * 1000)), 0 if claim.after is None else claim.after + 1]
         try:
-            claimed = await self._link.call(
-                "claim", lambda: self._link.client.set(self._link.key("claim", key), b"1", nx=True, px=milliseconds)
-            )
+            made = await self._link.call("claim", lambda: self._claim_each(keys=keys, args=args))
         except RedisUnavailable:
-            return await self._fallback.claim(key, ttl)
-        return bool(claimed)
+            return await self._fallback.claim_each(claims)
+        return [bool(flag) for flag in made]
 
     async def release(self, key: str) -> None:
         """Forget a claim whose work failed, so a redelivery can claim it again."""

@@ -2,10 +2,8 @@
 
 Callers build their own keys (``event:<event_id>``, ``seen:<channel>:<ts>:<code>``,
 ``repeat:<channel>:<alert>:<code>``) and pass a time-to-live; the store itself is generic.
-``MemoryStateStore`` serves a single process. Several replicas need a shared store
-implementing the same Protocol, e.g. Redis: ``claim`` is ``SET key 1 NX PX <ttl ms>``
-(claimed when the reply is OK), ``release`` is ``DEL key``, a mute is
-``SET mute:<channel>:<code> <json> PXAT <until ms>``.
+``MemoryStateStore`` serves a single process; ``bot.redis_state.RedisStateStore`` implements the
+same protocol for several replicas.
 """
 
 from __future__ import annotations
@@ -14,11 +12,13 @@ import heapq
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from cachetools import TLRUCache
+
+from handlers.deps import Claim
 
 logger = logging.getLogger("birdwatch.state")
 SHED_WARNING_INTERVAL = 60.0
@@ -69,9 +69,19 @@ class MemoryStateStore:
         self._mutes: TLRUCache[tuple[str, str], Mute, float] = TLRUCache(max_mutes, _mute_expires_at, clock)
 
     async def claim(self, key: str, ttl: float) -> bool:
+        return self._claim(key, ttl)
+
+    async def claim_each(self, claims: Sequence[Claim]) -> list[bool]:
+        check_claims(claims)
+        made: list[bool] = []
+        for claim in claims:
+            made.append((claim.after is None or made[claim.after]) and self._claim(claim.key, claim.ttl))
+        return made
+
+    def _claim(self, key: str, ttl: float) -> bool:
         if ttl <= 0:
             raise ValueError("ttl must be positive")
-        # No await in here, so concurrent tasks cannot both claim.
+        # Not a coroutine, so concurrent tasks cannot both claim.
         now = self._clock()
         self._drop_expired(now)
         if key in self._claims:
@@ -132,6 +142,15 @@ class MemoryStateStore:
     def __len__(self) -> int:
         """Entries held, counting expired ones not purged yet."""
         return len(self._claims) + len(self._mutes)
+
+
+def check_claims(claims: Sequence[Claim]) -> None:
+    """Refuse a batch that no store could honour: a claim after a later one, or a non-positive ttl."""
+    for index, claim in enumerate(claims):
+        if claim.ttl <= 0:
+            raise ValueError("ttl must be positive")
+        if claim.after is not None and not 0 <= claim.after < index:
+            raise ValueError(f"claim {index} comes after {claim.after}, which is not an earlier claim")
 
 
 def _scope(key: str) -> tuple[str, str | None]:

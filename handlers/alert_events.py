@@ -25,7 +25,16 @@ from catalog.scanner import Hit, Rule
 
 from .alert_text import alert_text, is_integration_post, is_resolved_notification, is_thread_reply, message_content
 from .blocks.enrichment_builder import ACTION_MUTE, MAX_ITEMS, MUTE_HOURS, MessageItem, mute_notice, thread_reply
-from .deps import EVENT_TTL, EnrichmentDecision, EnrichmentOutcomes, Poster, Spawner, StateStore, WorkspaceDirectory
+from .deps import (
+    EVENT_TTL,
+    Claim,
+    EnrichmentDecision,
+    EnrichmentOutcomes,
+    Poster,
+    Spawner,
+    StateStore,
+    WorkspaceDirectory,
+)
 from .payload import logged_failures, text_at
 from .thread_explanations import Requester, ThreadExplanations
 
@@ -62,13 +71,9 @@ class AlertEnricher:
         if not hits:
             self._decided("refused" if found else "nothing_found")
             return
-        if event_id and not await self.store.claim(f"event:{event_id}", EVENT_TTL):
-            self._decided("duplicate")
-            return
-        claimed = [f"event:{event_id}"] if event_id else []
+        alert = alert_identity(text)
+        verdicts, claimed = await self._verdicts(channel, ts, alert, hits, event_id)
         try:
-            alert = alert_identity(text)
-            verdicts = [await self._verdict(channel, ts, alert, hit, claimed) for hit in hits]
             new = [hit for hit, verdict in zip(hits, verdicts, strict=True) if verdict == "explained"]
             if not new:
                 self._decided("muted" if all(verdict == "muted" for verdict in verdicts) else "duplicate")
@@ -96,18 +101,31 @@ class AlertEnricher:
         # A message that mentions birdwatch is answered by the app_mention listener instead.
         return not (context.bot_user_id and f"<@{context.bot_user_id}>" in str(content.get("text") or ""))
 
-    async def _verdict(self, channel: str, ts: str, alert: str, hit: Hit, claimed: list[str]) -> HitVerdict:
-        if await self.store.get_mute(channel, hit.key) is not None:
-            return "muted"
-        seen = f"seen:{channel}:{ts}:{hit.key}"
-        if not await self.store.claim(seen, SEEN_TTL):
-            return "duplicate"  # this message was read before: a redelivery, a duplicate, or an edit
-        claimed.append(seen)
-        repeat = f"repeat:{channel}:{alert}:{hit.key}"
-        if not await self.store.claim(repeat, self.repeat_window_seconds):
-            return "duplicate"
-        claimed.append(repeat)
-        return "explained"
+    async def _verdicts(
+        self, channel: str, ts: str, alert: str, hits: list[Hit], event_id: str | None
+    ) -> tuple[list[HitVerdict], list[str]]:
+        """Each hit's verdict, and the keys claimed for it, in one ``claim_each`` (one round trip on
+        Redis; mutes are read from memory). A hit is explained when its event is new, it is not muted,
+        this message was not read before (a redelivery, a duplicate or an edit: ``seen``) and the same
+        alert did not fire in the channel within the repeat window (``repeat``)."""
+        muted = [await self.store.get_mute(channel, hit.key) is not None for hit in hits]
+        if all(muted):
+            return ["muted"] * len(hits), []
+        claims = [Claim(f"event:{event_id}", EVENT_TTL)] if event_id else []
+        gate = 0 if event_id else None
+        repeat_claim: dict[int, int] = {}  # hit index -> index of its repeat claim
+        for index, hit in enumerate(hits):
+            if not muted[index]:
+                claims.append(Claim(f"seen:{channel}:{ts}:{hit.key}", SEEN_TTL, after=gate))
+                repeat = f"repeat:{channel}:{alert}:{hit.key}"
+                claims.append(Claim(repeat, self.repeat_window_seconds, after=len(claims) - 1))
+                repeat_claim[index] = len(claims) - 1
+        made = await self.store.claim_each(claims)
+        verdicts: list[HitVerdict] = [
+            "muted" if index not in repeat_claim else "explained" if made[repeat_claim[index]] else "duplicate"
+            for index in range(len(hits))
+        ]
+        return verdicts, [claim.key for claim, was_made in zip(claims, made, strict=True) if was_made]
 
     def _decided(self, decision: EnrichmentDecision) -> None:
         if self.outcomes is not None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Coroutine
+from collections.abc import Collection, Coroutine, Sequence
+from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from pydantic import SecretStr
@@ -67,12 +68,27 @@ class MuteRecord(Protocol):
 EVENT_TTL = 3600.0
 
 
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One key of a ``StateStore.claim_each`` batch: held for ``ttl`` seconds, and tried only when the
+    batch's claim at index ``after`` (an earlier one) was made by this same call."""
+
+    key: str
+    ttl: float
+    after: int | None = None
+
+
 class StateStore(Protocol):
     """Deduplication, repeat windows and mutes (bot.state has the in-memory one); implementations
-    shared by several replicas must make ``claim`` atomic."""
+    shared by several replicas must make ``claim`` and ``claim_each`` atomic."""
 
     async def claim(self, key: str, ttl: float) -> bool:
         """Set ``key`` for ``ttl`` seconds if absent; True when this call set it."""
+        ...
+
+    async def claim_each(self, claims: Sequence[Claim]) -> list[bool]:
+        """``claim`` each key in order, all at once (one round trip on a shared store); a claim whose
+        ``after`` was not made is not tried and answers False."""
         ...
 
     async def release(self, key: str) -> None:

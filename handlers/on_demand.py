@@ -21,7 +21,7 @@ from .alert_text import alert_text, decode_markup
 from .blocks.enrichment_builder import ACTION_SHARE_ITEMS, MAX_ON_DEMAND_ITEMS, thread_reply
 from .blocks.failure_builder import answer_message, asked_by, shared_by
 from .blocks.message_builder import lookup_error, message_reply, refusal
-from .deps import EVENT_TTL, Poster, Spawner, StateStore
+from .deps import EVENT_TTL, Claim, Poster, Spawner, StateStore
 from .message_args import MessageQuery, parse_message_query
 from .message_command import UNEXPECTED, MessageLookups
 from .payload import dig, text_at
@@ -151,10 +151,11 @@ def register(app: AsyncApp, on_demand: OnDemand) -> None:
         if not channel or not thread:
             return
         # Slack may deliver one mention again under a new event id: the message (channel, ts) is
-        # answered once too.
-        if event_id and not await on_demand.store.claim(f"event:{event_id}", EVENT_TTL):
-            return
-        if ts and not await on_demand.store.claim(f"mention:{channel}:{ts}", EVENT_TTL):
+        # answered once too. The last claim is made only when the others were.
+        claims = [Claim(f"event:{event_id}", EVENT_TTL)] if event_id else []
+        if ts:
+            claims.append(Claim(f"mention:{channel}:{ts}", EVENT_TTL, after=0 if claims else None))
+        if claims and not (await on_demand.store.claim_each(claims))[-1]:
             return
         requester = Requester.of_post(event)
 

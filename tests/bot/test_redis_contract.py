@@ -18,7 +18,7 @@ from bot.redis_connection import RedisLink
 from bot.redis_state import RedisStateStore
 from bot.state import MemoryStateStore
 from catalog.message import FoundMessage, Message
-from handlers.deps import StateStore
+from handlers.deps import Claim, StateStore
 from tests.fakes.fake_bird import sample_message
 from tests.redis_server import RedisServer
 
@@ -104,6 +104,47 @@ async def test_a_claim_lapses_after_its_time_to_live(store: StateStore) -> None:
 async def test_a_claim_needs_a_positive_time_to_live(store: StateStore) -> None:
     with pytest.raises(ValueError, match="ttl"):
         await store.claim("event:Ev1", 0)
+
+
+async def test_a_batch_claims_each_key_and_stops_behind_a_refused_one(store: StateStore) -> None:
+    # An alert: its event, then per code the message (seen) and the alert in its channel (repeat).
+    batch = [
+        Claim("event:Ev1", 60),
+        Claim("seen:C1:1.0:15011", 60, after=0),
+        Claim("repeat:C1:abc:15011", 60, after=1),
+        Claim("seen:C1:1.0:15005", 60, after=0),
+        Claim("repeat:C1:abc:15005", 60, after=3),
+    ]
+    assert await store.claim_each(batch) == [True] * 5
+    assert await store.claim_each(batch) == [False] * 5  # a redelivery: nothing behind the event is tried
+    assert await store.claim("seen:C1:2.0:15011", 60)
+    # A new event for a message already read: its repeat key is not tried, so it stays free.
+    again = [Claim("event:Ev2", 60), Claim("seen:C1:2.0:15011", 60, after=0), Claim("repeat:C1:def:15011", 60, after=1)]
+    assert await store.claim_each(again) == [True, False, False]
+    assert await store.claim("repeat:C1:def:15011", 60)
+    assert await store.claim_each([]) == []
+
+
+async def test_of_concurrent_batches_behind_one_key_exactly_one_proceeds(store: StateStore) -> None:
+    batch = [Claim("event:Ev1", 60), Claim("seen:C1:1.0:15011", 60, after=0)]
+    results = await asyncio.gather(*(store.claim_each(batch) for _ in range(30)))
+    assert results.count([True, True]) == 1
+    assert results.count([False, False]) == 29
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [Claim("event:Ev1", 60, after=0)],
+        [Claim("event:Ev1", 60), Claim("seen:C1:1.0:15011", 60, after=2), Claim("x", 60)],
+        [Claim("event:Ev1", 60), Claim("seen:C1:1.0:15011", 60, after=-1)],
+        [Claim("event:Ev1", 60), Claim("seen:C1:1.0:15011", 0, after=0)],
+    ],
+)
+async def test_a_batch_no_store_could_honour_is_refused_whole(store: StateStore, batch: list[Claim]) -> None:
+    with pytest.raises(ValueError, match=r"ttl|earlier claim"):
+        await store.claim_each(batch)
+    assert await store.claim("event:Ev1", 60)  # nothing was claimed
 
 
 async def test_a_mute_holds_until_its_end_and_says_who(store: StateStore) -> None:
