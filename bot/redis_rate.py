@@ -13,19 +13,26 @@ from typing import Final
 
 from .redis_connection import RedisLink
 
-# KEYS: the bucket; ARGV: interval in microseconds, burst. Returns the wait in microseconds.
-_RESERVE: Final = """
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000000 + tonumber(now_parts[2])
-local interval = tonumber(ARGV[1])
-local tat = tonumber(redis.call('GET', KEYS[1]) or now)
-if tat < now then tat = now end
-local next_tat = tat + interval
-local wait = next_tat - tonumber(ARGV[2]) * interval - now
-redis.call('SET', KEYS[1], string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000) + 1)
-if wait < 0 then wait = 0 end
-return wait
+# Lua functions for scripts that take a turn: ``now_us()`` is Redis's clock; ``reserve`` moves the
+# bucket on by one interval and returns the wait in microseconds (``bot.redis_replies`` uses them too).
+GCRA_FUNCTIONS: Final = """
+local function now_us()
+  local parts = redis.call('TIME')
+  return tonumber(parts[1]) * 1000000 + tonumber(parts[2])
+end
+local function reserve(bucket, interval, burst, now)
+  local tat = tonumber(redis.call('GET', bucket) or now)
+  if tat < now then tat = now end
+  local next_tat = tat + interval
+  local wait = next_tat - burst * interval - now
+  redis.call('SET', bucket, string.format('%.0f', next_tat), 'PX', math.ceil((next_tat - now) / 1000) + 1)
+  if wait < 0 then wait = 0 end
+  return wait
+end
 """
+
+# KEYS: the bucket; ARGV: interval in microseconds, burst. Returns the wait in microseconds.
+_RESERVE: Final = GCRA_FUNCTIONS + "return reserve(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), now_us())"
 
 
 class FleetRate:
@@ -40,9 +47,20 @@ class FleetRate:
         self._burst = burst
         self._script = link.client.register_script(_RESERVE)
 
+    def bucket(self, key: str) -> str:
+        """The Redis key holding ``key``'s pace."""
+        return self._link.key("rate", self._name, key)
+
+    @property
+    def interval_us(self) -> int:
+        return self._interval_us
+
+    @property
+    def burst(self) -> int:
+        return self._burst
+
     async def reserve(self, key: str) -> float:
         """Take the next slot for ``key``; seconds to wait before using it. Raises RedisUnavailable."""
-        bucket = self._link.key("rate", self._name, key)
-        args = [self._interval_us, self._burst]
-        wait_us = await self._link.call(self._name, lambda: self._script(keys=[bucket], args=args))
+        keys, args = [self.bucket(key)], [self._interval_us, self._burst]
+        wait_us = await self._link.call(self._name, lambda: self._script(keys=keys, args=args))
         return int(wait_us) / 1_000_000

@@ -19,7 +19,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import aiohttp
 from slack_bolt.context.async_context import AsyncBoltContext
@@ -134,28 +134,19 @@ class ChannelPoster:
         queue.clear()
 
     async def _deliver(self, channel: str, kwargs: dict[str, Any]) -> None:
-        for attempt in range(1, self._max_attempts + 1):
+        async def turn(_attempt: int) -> bool:
             await self._wait_turn(channel)
-            try:
-                await self._client.chat_postMessage(**kwargs)
-                return
-            except Exception as error:  # a worker must survive anything one post throws
-                delay, reason = _retry_delay(error, attempt)
-                if delay is None:
-                    self._abandon(kwargs, reason, error=error)
-                    return
-                if attempt == self._max_attempts:
-                    self._abandon(kwargs, f"{reason}; gave up after {attempt} attempts")
-                    return
-                self._logger.info(
-                    "chat.postMessage retry in %.1fs: channel=%s thread_ts=%s reason=%s attempt=%d",
-                    delay,
-                    channel,
-                    kwargs.get("thread_ts"),
-                    reason,
-                    attempt,
-                )
-                await self._sleep(delay)
+            return True
+
+        await deliver(
+            self._client,
+            kwargs,
+            turn,
+            max_attempts=self._max_attempts,
+            sleep=self._sleep,
+            logger=self._logger,
+            abandon=self._abandon,
+        )
 
     async def _wait_turn(self, channel: str) -> None:
         last = self._last_post.get(channel)
@@ -177,6 +168,48 @@ class ChannelPoster:
 
     def _abandon(self, kwargs: Mapping[str, Any], reason: str, error: BaseException | None = None) -> None:
         log_abandoned(self._logger, self._on_abandon, kwargs, reason, error)
+
+
+Delivery = Literal["posted", "abandoned", "yielded"]
+
+
+async def deliver(
+    client: AsyncWebClient,
+    kwargs: dict[str, Any],
+    turn: Callable[[int], Awaitable[bool]],
+    *,
+    max_attempts: int,
+    sleep: Callable[[float], Awaitable[object]],
+    logger: logging.Logger,
+    abandon: Callable[[Mapping[str, Any], str, BaseException | None], None],
+) -> Delivery:
+    """Post one reply: ``turn(attempt)`` waits for the channel's turn before each attempt (False: the
+    reply is no longer this caller's to post); 429 is retried after Retry-After, 5xx and network
+    errors with backoff; anything else, or the last attempt failing, abandons it loudly."""
+    for attempt in range(1, max_attempts + 1):
+        if not await turn(attempt):
+            return "yielded"
+        try:
+            await client.chat_postMessage(**kwargs)
+            return "posted"
+        except Exception as error:  # a worker must survive anything one post throws
+            delay, reason = _retry_delay(error, attempt)
+            if delay is None:
+                abandon(kwargs, reason, error)
+                return "abandoned"
+            if attempt == max_attempts:
+                abandon(kwargs, f"{reason}; gave up after {attempt} attempts", None)
+                return "abandoned"
+            logger.info(
+                "chat.postMessage retry in %.1fs: channel=%s thread_ts=%s reason=%s attempt=%d",
+                delay,
+                kwargs.get("channel"),
+                kwargs.get("thread_ts"),
+                reason,
+                attempt,
+            )
+            await sleep(delay)
+    return "abandoned"  # max_attempts < 1: nothing was tried
 
 
 def log_abandoned(

@@ -1,6 +1,7 @@
 """The reply queue, in memory and on Redis: every reply posted once, at the channel's pace, retried on
-429; on Redis also shared between replicas, taken over from a replica that stopped, and never lost
-while Redis is down. Real Redis, a real (fake) Slack over HTTP, real time at a quick pace."""
+429; on Redis also paced for the whole fleet, taken over from a replica that stopped or vanished (and
+never from a live one), and never lost while Redis is down. Real Redis, a real (fake) Slack over
+HTTP, real time at a quick pace."""
 
 from __future__ import annotations
 
@@ -17,12 +18,13 @@ from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.redis_connection import RedisLink
-from bot.redis_replies import GROUP, RedisReplyQueue
+from bot.redis_replies import RedisReplyQueue
 from bot.slack_poster import ChannelPoster
 from tests.fakes.fake_slack import FakeSlack
 from tests.redis_server import RedisServer
 
 PACE = 0.2  # seconds between posts in one channel, shorter than Slack's second to keep tests quick
+LEASE = 0.6  # how long a reply stays with a replica that stops renewing it
 
 Queue = ChannelPoster | RedisReplyQueue
 MakeQueue = Callable[..., Queue]
@@ -45,7 +47,7 @@ async def make_queue(
 
     async def make(url: str | None = None, **options: Any) -> RedisReplyQueue:
         link = RedisLink(url or request.getfixturevalue("redis_server").url, redis_prefix, retry_after=0.2)
-        options = {"min_interval": PACE, "reclaim_after": 0.6, "lease": 1.0} | options
+        options = {"min_interval": PACE, "lease": LEASE} | options
         queue = RedisReplyQueue(slack_client, link, **options)
         await queue.start()
         made.append((queue, link))
@@ -167,19 +169,45 @@ async def test_replies_left_by_a_stopped_replica_are_posted_by_another(
     assert sorted(texts) == sorted(f"reply {n}" for n in range(6))  # each once
 
 
-async def test_a_reply_already_marked_done_is_not_posted_again(
+async def ledger_entry(redis: Redis, prefix: str, reply_id: str, body: str, *, holder: str, after: float) -> None:
+    """A reply recorded as a replica does, held by ``holder`` until ``after`` seconds from now."""
+    seconds, micros = await redis.time()
+    await redis.zadd(f"{prefix}replies", {reply_id: seconds * 1000 + micros // 1000 + round(after * 1000)})
+    await redis.hset(f"{prefix}replies:post", reply_id, body)
+    await redis.hset(f"{prefix}replies:holder", reply_id, holder)
+
+
+async def test_replies_of_a_replica_that_vanished_are_posted_once_after_its_lease(
     make_queue: Callable[..., Any], fake_slack: FakeSlack, redis_server: RedisServer, redis_prefix: str
 ) -> None:
-    # A replica killed after Slack answered and the done mark, but before the entry was removed.
+    # As a replica killed with SIGKILL leaves them: nobody renews their deadlines any more.
     async with Redis.from_url(redis_server.url) as redis:
-        await redis.xgroup_create(f"{redis_prefix}replies", GROUP, id="0", mkstream=True)
-        entry = json.dumps({"id": "r1", "post": reply("C1", 1)})
-        await redis.xadd(f"{redis_prefix}replies", {"reply": entry})
-        await redis.set(f"{redis_prefix}reply:r1", "done", px=60_000)
-        queue = await make_queue()
-        await asyncio.wait_for(queue.drain(), 10)
-        assert fake_slack.of("chat.postMessage") == []
-        assert await redis.xlen(f"{redis_prefix}replies") == 0
+        for number in range(3):
+            body = json.dumps(reply("C1", number))
+            await ledger_entry(redis, redis_prefix, f"r{number}", body, holder="killed", after=LEASE)
+        await ledger_entry(redis, redis_prefix, "bad", "{not json", holder="killed", after=0)
+        started = time.monotonic()
+        replicas = [await make_queue() for _ in range(3)]
+        await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 3, timeout=10), 12)
+        assert fake_slack.timed("chat.postMessage")[0].at - started >= LEASE - 0.1  # not before the lease ran out
+        await asyncio.wait_for(asyncio.gather(*(r.drain() for r in replicas)), 10)
+        await asyncio.sleep(LEASE)
+        assert sorted(body["text"] for body in fake_slack.of("chat.postMessage")) == ["reply 0", "reply 1", "reply 2"]
+        assert_paced(fake_slack, PACE)
+        assert await redis.keys(f"{redis_prefix}replies*") == []  # the unreadable one was dropped too
+
+
+async def test_a_live_replica_keeps_its_replies_however_long_they_wait(
+    make_queue: Callable[..., Any], fake_slack: FakeSlack
+) -> None:
+    slow = await make_queue(min_interval=1.0)  # its third reply waits two seconds, over three leases
+    others = [await make_queue(min_interval=1.0) for _ in range(2)]
+    for number in range(3):
+        slow.post(**reply("C1", number))
+    await asyncio.wait_for(slow.drain(), 10)
+    await asyncio.sleep(LEASE)
+    assert [body["text"] for body in fake_slack.of("chat.postMessage")] == ["reply 0", "reply 1", "reply 2"]
+    assert all(other.depth() == 0 for other in others)
 
 
 async def test_a_full_queue_abandons_loudly(
@@ -203,38 +231,38 @@ async def test_replies_are_posted_while_redis_is_down_and_the_queue_recovers(
     await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 3, timeout=8), 10)
     assert_paced(fake_slack, PACE)  # the local pace stands in
     own_redis_server.start()
+    await asyncio.sleep(0.5)  # past the link's retry_after: the next call tries Redis again
     async with Redis.from_url(own_redis_server.url) as redis:
-        deadline = time.monotonic() + 10
-        while not await redis.exists(queue._stream):  # the reader comes back and makes its group again
-            assert time.monotonic() < deadline, "the queue did not come back"
-            await asyncio.sleep(0.2)
-        await asyncio.sleep(0.5)
+        fake_slack.fail_next("chat.postMessage", retry_after=1)  # holds the reply in the ledger for a second
         queue.post(**reply("C2", 7))
-        await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 4, timeout=8), 10)
+        deadline = time.monotonic() + 3
+        while not await redis.zcard(f"{redis_prefix}replies"):  # it went through the shared ledger
+            assert time.monotonic() < deadline, "the queue did not come back"
+            await asyncio.sleep(0.05)
         await asyncio.wait_for(queue.drain(), 10)
-        assert await redis.keys(f"{redis_prefix}reply:*")  # its done mark: it went through the shared stream
-    texts = sorted(body["text"] for body in fake_slack.of("chat.postMessage"))
-    assert texts == ["reply 0", "reply 1", "reply 2", "reply 7"]
+        assert await redis.zcard(f"{redis_prefix}replies") == 0
+    texts = [body["text"] for body in fake_slack.of("chat.postMessage")]
+    assert sorted(texts) == ["reply 0", "reply 1", "reply 2", "reply 7", "reply 7"]  # 7 once refused with 429
 
 
-async def test_consumers_of_gone_processes_are_forgotten(
+async def test_each_reply_costs_two_round_trips_and_leaves_nothing_behind(
     make_queue: Callable[..., Any], fake_slack: FakeSlack, redis_server: RedisServer, redis_prefix: str
 ) -> None:
-    earlier = await make_queue(consumer="earlier-process")
-    earlier.post(**reply("C1", 1))
-    await asyncio.wait_for(earlier.drain(), 10)
-    await earlier.aclose(timeout=0)
+    queue = await make_queue(lease=60.0)  # no background round in the measured time
+    queue.post(**reply("C0", 0))  # loads the scripts
+    await asyncio.wait_for(queue.drain(), 10)
     async with Redis.from_url(redis_server.url) as redis:
-        before = {_name(c) for c in await redis.xinfo_consumers(f"{redis_prefix}replies", GROUP)}
-        current = await make_queue(consumer="current-process", consumer_gone_after=0.3)
-        current.post(**reply("C2", 2))  # Redis lists a consumer once it has read something
-        await asyncio.wait_for(current.drain(), 10)
-        await asyncio.sleep(1.0)  # the earlier one is idle past the threshold; the current one tidies up
-        after = {_name(c) for c in await redis.xinfo_consumers(f"{redis_prefix}replies", GROUP)}
-    assert "earlier-process" in before
-    assert after == {"current-process"}
+        before = await _calls(redis)
+        for number in range(1, 11):
+            queue.post(**reply(f"C{number}", number))
+        await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 11, timeout=8), 10)
+        await asyncio.sleep(0.2)
+        calls = await _calls(redis) - before
+        assert await redis.keys(f"{redis_prefix}replies*") == []
+    assert calls == 2 * 10  # one script to record it and take the channel's turn, one to remove it
 
 
-def _name(consumer: dict[str, Any]) -> str:
-    name = consumer["name"]
-    return name.decode() if isinstance(name, bytes) else str(name)
+async def _calls(redis: Redis) -> int:
+    """EVALSHA calls so far: every call the queue makes per reply is one script."""
+    stats = await redis.info("commandstats")
+    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))

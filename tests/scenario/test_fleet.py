@@ -265,7 +265,7 @@ def test_a_replica_killed_with_replies_queued_loses_none_and_repeats_none(fleet:
     fleet.fakes.wait_for_posts(1, timeout=40)
     fleet.replicas[0].stop(signal.SIGKILL)  # one post per second per channel: the other five are still queued
     assert len(fleet.fakes.posts()) < len(alerts)
-    # The others take its replies over after 5 idle seconds, the one it was posting after its 15 s lease.
+    # The others take its replies over once its 10 s lease has run out.
     posts = fleet.fakes.wait_for_posts(len(alerts), timeout=60)
     time.sleep(2.0)
     assert threads(fleet.fakes.posts()) == sorted(event["ts"] for event in alerts)
