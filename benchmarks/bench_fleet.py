@@ -8,11 +8,11 @@ three replicas the clients spread their requests round robin over the replicas, 
 Processes: each replica, a redis-server (its own, on a free port, no persistence), the fake Slack Web API;
 this one generates the load.
 
-Round trips are counted by Redis itself (``INFO commandstats`` before and after a phase, one replica, one
-client, after its reply queue has settled). Commands that scripts run (the enqueue script's XLEN and XADD,
-the pace script's TIME, GET and SET) and those inside a MULTI/EXEC transaction travel in the round trip of
-their EVALSHA or EXEC, so they are subtracted; the background reader's blocking XREADGROUP and its
-XAUTOCLAIM/XCLAIM every few seconds are polling, not per event, and are shown apart.
+Round trips are counted by Redis itself: ``MONITOR`` lists every command a client sends during a phase (one
+replica, one client, until its reply queue has settled). Commands a script runs are listed as the script's
+own (``lua``) and travel in its one round trip, as a MULTI ... EXEC transaction does; scripts are named by
+their SHA1. Background work that is not per event (the reply queue's keep-and-take-over round every few
+seconds, the mute follower's pub/sub, a script's one-time SCRIPT LOAD) is shown apart.
 """
 
 from __future__ import annotations
@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from redis.asyncio import Redis
 
 from benchmarks.bench_events import _replies_settled, alert_event, serve_fake_slack
 from benchmarks.common import HEADER, Result, free_port, serve_birdwatch, start_process, wait_until_up
+from tests.redis_round_trips import RoundTrips
 from tests.redis_server import RedisServer
 from tests.slack_requests import event_body, signed_headers
 
@@ -41,7 +41,6 @@ WARM_UP = 30
 CLIENTS = 16
 WATCHED = [f"C{n:08d}" for n in range(1000)]  # alert_event's channels for its first 1000 numbers
 COMMAND = ".venv/bin/python -m benchmarks.bench_fleet"
-POLLING = {"xreadgroup", "xautoclaim", "xclaim", "ping", "info", "config|resetstat"}
 
 
 class Numbers:
@@ -85,22 +84,6 @@ async def load(name: str, urls: list[str], numbers: Numbers, *, count: int, clie
     return Result(name, latencies, errors, seconds)
 
 
-async def command_counts(redis: Redis) -> dict[str, int]:
-    stats: dict[str, Any] = await redis.info("commandstats")
-    return {name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()}
-
-
-def round_trips(before: dict[str, int], after: dict[str, int]) -> tuple[float, dict[str, int], int]:
-    """(round trips, commands by name, polling commands) between two commandstats snapshots."""
-    delta = {name: after.get(name, 0) - before.get(name, 0) for name in after}
-    delta = {name: calls for name, calls in delta.items() if calls > 0}
-    polling = sum(calls for name, calls in delta.items() if name in POLLING)
-    per_event = {name: calls for name, calls in delta.items() if name not in POLLING}
-    in_scripts = 2 * per_event.get("xadd", 0) + 3 * per_event.get("time", 0)
-    in_transactions = sum(per_event.get(name, 0) for name in ("multi",)) * 4  # MULTI, SET, XACK, XDEL ride on EXEC
-    return sum(per_event.values()) - in_scripts - in_transactions, per_event, polling
-
-
 async def start_replicas(slack_api: str, count: int, **settings: Any) -> tuple[list[Any], list[str]]:
     processes, urls = [], []
     for _ in range(count):
@@ -123,7 +106,7 @@ async def settle(stats_url: str) -> None:
     await _replies_settled(stats_url, timeout=60)
 
 
-async def measure_round_trips(redis: Redis, slack_api: str, stats_url: str, url_of_redis: str) -> None:
+async def measure_round_trips(slack_api: str, stats_url: str, url_of_redis: str) -> None:
     processes, urls = await start_replicas(
         slack_api, 1, birdwatch_enrich_channels=",".join(WATCHED), redis_url=url_of_redis, redis_key_prefix="rt:"
     )
@@ -133,21 +116,20 @@ async def measure_round_trips(redis: Redis, slack_api: str, stats_url: str, url_
         await settle(stats_url)
         rows = []
         for label, channel in (("message in an unwatched channel", "C9UNWATCHED"), ("new alert (one reply)", None)):
-            before = await command_counts(redis)
-            async with aiohttp.ClientSession() as session:
+            async with RoundTrips(url_of_redis) as trips, aiohttp.ClientSession() as session:
                 for _ in range(ROUND_TRIP_EVENTS):
                     body = numbers.body(channel=channel)
                     headers = signed_headers(body, content_type="application/json")
                     async with session.post(urls[0], data=body, headers=headers) as response:
                         assert response.status == 200
-            await settle(stats_url)
-            trips, commands, polling = round_trips(before, await command_counts(redis))
+                await settle(stats_url)
+            commands = trips.per_event()
             detail = ", ".join(f"{name} {calls / ROUND_TRIP_EVENTS:.2f}" for name, calls in sorted(commands.items()))
-            rows.append((label, trips / ROUND_TRIP_EVENTS, detail or "none", polling))
-        print(f"\nRedis round trips per event ({ROUND_TRIP_EVENTS} events each, one replica, INFO commandstats)")
-        print(f"{'event':<34} {'round trips':>11}  commands per event (script and MULTI internals included)")
-        for label, trips, detail, polling in rows:
-            print(f"{label:<34} {trips:>11.2f}  {detail}; background polling during the phase: {polling}")
+            rows.append((label, sum(commands.values()) / ROUND_TRIP_EVENTS, detail or "none", trips.background()))
+        print(f"\nRedis round trips per event ({ROUND_TRIP_EVENTS} events each, one replica, Redis MONITOR)")
+        print(f"{'event':<34} {'round trips':>11}  by command or script, per event")
+        for label, per_event, detail, background in rows:
+            print(f"{label:<34} {per_event:>11.2f}  {detail}; background round trips in the phase: {background}")
     finally:
         stop(processes)
 
@@ -159,7 +141,6 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         server = RedisServer(os.environ.get("REDIS_SERVER", "redis-server"), Path(workdir))
         server.start()
-        redis = Redis.from_url(server.url)
         try:
             results: list[Result] = []
             numbers = Numbers()
@@ -179,9 +160,8 @@ async def main() -> None:
             print(HEADER.replace("req/s", "events/s"))
             for result in results:
                 print(result.row())
-            await measure_round_trips(redis, slack_api, stats_url, server.url)
+            await measure_round_trips(slack_api, stats_url, server.url)
         finally:
-            await redis.aclose()
             server.stop()
             fake_slack.terminate()
     print(f"\n(printed by {COMMAND})")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+from tests.redis_round_trips import RoundTrips
 from tests.redis_server import RedisServer
 from tests.scenario.conftest import BotFactory, BotUnderTest
 from tests.scenario.test_alert_events import alert
@@ -54,3 +55,30 @@ async def test_redis_down_keeps_answers_coming_and_recovers(
     await asyncio.sleep(0.5)
     threads = sorted(post["thread_ts"] for post in bot.slack.of("chat.postMessage"))
     assert threads == ["1700100000.000100", "1700100001.000100", "1700100002.000100"]
+
+
+async def test_an_alert_costs_three_redis_round_trips_and_an_unwatched_message_none(
+    make_bot: BotFactory, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    bot = await make_bot(
+        redis_url=redis_server.url, redis_key_prefix=redis_prefix, birdwatch_enrich_channels="C0RT1,C0RT2,C0RT3"
+    )
+    warm_up = alert("Bird: Delivery failed: error 14001", channel="C0RT1", ts="1700200000.000100")
+    assert (await bot.event(warm_up, event_id="EvRT0")).status == 200  # loads the scripts
+    await bot.slack.wait_for("chat.postMessage", 1)
+    await bot.settle()
+    async with RoundTrips(redis_server.url) as unwatched:
+        for n in range(5):
+            elsewhere = alert("Bird: Delivery failed: error 15011", channel="C0ELSEWHERE", ts=f"1700200001.00010{n}")
+            assert (await bot.event(elsewhere, event_id=f"EvRTu{n}")).status == 200
+        await asyncio.sleep(0.3)  # (settle would ask Redis how many replies wait)
+    async with RoundTrips(redis_server.url) as alerts:
+        for n, code in enumerate(["15011", "15005", "11002"]):
+            firing = alert(f"Bird: Delivery failed: error {code}", channel=f"C0RT{n + 1}", ts=f"1700200002.00010{n}")
+            assert (await bot.event(firing, event_id=f"EvRTa{n}")).status == 200
+        await bot.slack.wait_for("chat.postMessage", 4)
+        await asyncio.sleep(0.3)  # the last reply is removed from the queue
+    assert unwatched.per_event() == {}
+    # Per alert: its claims (event, message, repeat window), recording its reply with the channel's
+    # turn, and removing the reply once posted.
+    assert alerts.per_event() == {"claim_each": 3, "reply accept": 3, "reply remove": 3}
