@@ -21,6 +21,7 @@ from bot.redis_connection import RedisLink
 from bot.redis_replies import RedisReplyQueue
 from bot.slack_poster import ChannelPoster
 from tests.fakes.fake_slack import FakeSlack
+from tests.redis_round_trips import RoundTrips
 from tests.redis_server import RedisServer
 
 PACE = 0.2  # seconds between posts in one channel, shorter than Slack's second to keep tests quick
@@ -90,6 +91,13 @@ def assert_paced(slack: FakeSlack, interval: float) -> None:
         assert all(gap >= interval - 0.05 for gap in gaps), gaps
 
 
+async def until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await asyncio.sleep(0.02)
+
+
 # --- the contract, in memory and on Redis ---
 
 
@@ -152,21 +160,57 @@ async def test_replicas_share_the_queue_and_post_each_reply_once(
     assert_paced(fake_slack, PACE)  # one pace per channel for all three
 
 
-async def test_replies_left_by_a_stopped_replica_are_posted_by_another(
+async def test_replies_left_by_a_stopped_replica_are_posted_by_another_in_order(
     make_queue: Callable[..., Any], fake_slack: FakeSlack
 ) -> None:
     leaving = await make_queue()
     for number in range(6):
         leaving.post(**reply("C1", number))
     await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 1), 5)
-    await leaving.aclose(timeout=0)  # stops with replies read but not posted
+    await leaving.aclose(timeout=0)  # stops with replies accepted but not posted, and hands them back
     left = 6 - len(fake_slack.of("chat.postMessage"))
     assert left > 0
     staying = await make_queue()
     await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 6, timeout=10), 12)
     await asyncio.wait_for(staying.drain(), 10)
+    await asyncio.sleep(LEASE)
     texts = [body["text"] for body in fake_slack.of("chat.postMessage")]
-    assert sorted(texts) == sorted(f"reply {n}" for n in range(6))  # each once
+    assert texts == [f"reply {n}" for n in range(6)]  # each once, in the order posted
+
+
+async def test_a_replica_stopping_keeps_its_leases_while_it_finishes(
+    make_queue: Callable[..., Any], fake_slack: FakeSlack
+) -> None:
+    # The grace (2 s) is longer than the lease: the replies still waiting for their turn must not be
+    # taken over by the replica that stays.
+    stopping, staying = await make_queue(), await make_queue()
+    for number in range(6):
+        stopping.post(**reply("C1", number))
+    await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 1), 5)
+    await stopping.aclose(timeout=2.0)
+    await asyncio.wait_for(staying.drain(), 10)
+    await asyncio.sleep(LEASE)
+    assert [body["text"] for body in fake_slack.of("chat.postMessage")] == [f"reply {n}" for n in range(6)]
+
+
+async def test_a_reply_taken_over_while_it_waits_is_left_to_the_taker(
+    make_queue: Callable[..., Any], fake_slack: FakeSlack, redis_server: RedisServer, redis_prefix: str
+) -> None:
+    holder, taker = await make_queue(min_interval=1.0), await make_queue(min_interval=1.0)
+    for number in range(3):
+        holder.post(**reply("C1", number))
+    await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 1), 5)
+    await until(lambda: holder.depth() == 2)  # the first one posted and removed
+    async with Redis.from_url(redis_server.url, decode_responses=True) as redis:
+        waiting = [str(reply_id) for reply_id in await redis.hkeys(f"{redis_prefix}replies:holder")]
+        assert len(waiting) == 2
+        for reply_id in waiting:  # what the taker's round writes when the holder's renewals have failed
+            await redis.hset(f"{redis_prefix}replies:holder", reply_id, taker.holder)
+            await redis.zadd(f"{redis_prefix}replies", {reply_id: 0})
+    await until(lambda: holder.depth() == 0)  # the holder lets them go before their turn comes
+    await asyncio.wait_for(taker.drain(), 10)
+    await asyncio.sleep(LEASE)
+    assert sorted(body["text"] for body in fake_slack.of("chat.postMessage")) == ["reply 0", "reply 1", "reply 2"]
 
 
 async def ledger_entry(redis: Redis, prefix: str, reply_id: str, body: str, *, holder: str, after: float) -> None:
@@ -251,18 +295,12 @@ async def test_each_reply_costs_two_round_trips_and_leaves_nothing_behind(
     queue = await make_queue(lease=60.0)  # no background round in the measured time
     queue.post(**reply("C0", 0))  # loads the scripts
     await asyncio.wait_for(queue.drain(), 10)
-    async with Redis.from_url(redis_server.url) as redis:
-        before = await _calls(redis)
+    async with RoundTrips(redis_server.url) as trips:
         for number in range(1, 11):
             queue.post(**reply(f"C{number}", number))
         await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 11, timeout=8), 10)
-        await asyncio.sleep(0.2)
-        calls = await _calls(redis) - before
+        await until(lambda: queue.depth() == 0)  # removed from the ledger too
+    # One script to record a reply and take the channel's turn, one to remove it.
+    assert trips.per_event() == {"reply accept": 10, "reply remove": 10}
+    async with Redis.from_url(redis_server.url) as redis:
         assert await redis.keys(f"{redis_prefix}replies*") == []
-    assert calls == 2 * 10  # one script to record it and take the channel's turn, one to remove it
-
-
-async def _calls(redis: Redis) -> int:
-    """EVALSHA calls so far: every call the queue makes per reply is one script."""
-    stats = await redis.info("commandstats")
-    return int(stats.get("cmdstat_evalsha", {}).get("calls", 0))
