@@ -47,20 +47,8 @@ class FleetRate:
         self._burst = burst
         self._script = link.client.register_script(_RESERVE)
 
-    def bucket(self, key: str) -> str:
-        """The Redis key holding ``key``'s pace."""
-        return self._link.key("rate", self._name, key)
-
-    @property
-    def interval_us(self) -> int:
-        return self._interval_us
-
-    @property
-    def burst(self) -> int:
-        return self._burst
-
     async def reserve(self, key: str) -> float:
         """Take the next slot for ``key``; seconds to wait before using it. Raises RedisUnavailable."""
-        keys, args = [self.bucket(key)], [self._interval_us, self._burst]
+        keys, args = [self._link.key("rate", self._name, key)], [self._interval_us, self._burst]
         wait_us = await self._link.call(self._name, lambda: self._script(keys=keys, args=args))
         return int(wait_us) / 1_000_000

@@ -357,7 +357,7 @@ class RedisReplyQueue:
         await self._remove_script(keys=[self._deadlines, self._bodies, self._holders], args=reply_ids)
 
     def _bucket(self, channel: str) -> str:
-        return self._link.key("rate", "slack", channel)  # the bucket FleetRate(link, "slack") would use
+        return self._link.key("rate", "slack", channel)  # as FleetRate(link, "slack") names its buckets
 
     # --- keeping replies and taking them over ---
 

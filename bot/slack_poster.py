@@ -186,7 +186,9 @@ async def deliver(
     """Post one reply: ``turn(attempt)`` waits for the channel's turn before each attempt (False: the
     reply is no longer this caller's to post); 429 is retried after Retry-After, 5xx and network
     errors with backoff; anything else, or the last attempt failing, abandons it loudly."""
-    for attempt in range(1, max_attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         if not await turn(attempt):
             return "yielded"
         try:
@@ -197,7 +199,7 @@ async def deliver(
             if delay is None:
                 abandon(kwargs, reason, error)
                 return "abandoned"
-            if attempt == max_attempts:
+            if attempt >= max_attempts:
                 abandon(kwargs, f"{reason}; gave up after {attempt} attempts", None)
                 return "abandoned"
             logger.info(
@@ -209,7 +211,6 @@ async def deliver(
                 attempt,
             )
             await sleep(delay)
-    return "abandoned"  # max_attempts < 1: nothing was tried
 
 
 def log_abandoned(

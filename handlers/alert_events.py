@@ -109,8 +109,6 @@ class AlertEnricher:
         this message was not read before (a redelivery, a duplicate or an edit: ``seen``) and the same
         alert did not fire in the channel within the repeat window (``repeat``)."""
         muted = [await self.store.get_mute(channel, hit.key) is not None for hit in hits]
-        if all(muted):
-            return ["muted"] * len(hits), []
         claims = [Claim(f"event:{event_id}", EVENT_TTL)] if event_id else []
         gate = 0 if event_id else None
         repeat_claim: dict[int, int] = {}  # hit index -> index of its repeat claim
@@ -120,7 +118,9 @@ class AlertEnricher:
                 repeat = f"repeat:{channel}:{alert}:{hit.key}"
                 claims.append(Claim(repeat, self.repeat_window_seconds, after=len(claims) - 1))
                 repeat_claim[index] = len(claims) - 1
-        made = await self.store.claim_each(claims)
+        made = await self.store.claim_each(claims) if claims else []
+        if event_id and not made[0]:
+            return ["duplicate"] * len(hits), []  # a redelivery of an event handled already
         verdicts: list[HitVerdict] = [
             "muted" if index not in repeat_claim else "explained" if made[repeat_claim[index]] else "duplicate"
             for index in range(len(hits))

@@ -226,11 +226,11 @@ async def test_replies_of_a_replica_that_vanished_are_posted_once_after_its_leas
 ) -> None:
     # As a replica killed with SIGKILL leaves them: nobody renews their deadlines any more.
     async with Redis.from_url(redis_server.url) as redis:
+        started = time.monotonic()
         for number in range(3):
             body = json.dumps(reply("C1", number))
             await ledger_entry(redis, redis_prefix, f"r{number}", body, holder="killed", after=LEASE)
         await ledger_entry(redis, redis_prefix, "bad", "{not json", holder="killed", after=0)
-        started = time.monotonic()
         replicas = [await make_queue() for _ in range(3)]
         await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 3, timeout=10), 12)
         assert fake_slack.timed("chat.postMessage")[0].at - started >= LEASE - 0.1  # not before the lease ran out

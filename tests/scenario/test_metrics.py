@@ -121,11 +121,12 @@ async def test_each_alert_read_is_counted_by_what_enrichment_decided(bot: BotUnd
     (reply,) = bot.slack.of("chat.postMessage")
     await mute(bot, reply, "15011", 1)
     await bot.event(bird_alert("C0DECIDE", "1700005200.000100"), event_id="Ev3")
+    await bot.event(bird_alert("C0DECIDE", "1700005200.000100"), event_id="Ev3")  # a muted alert redelivered
     await bot.settle()
 
     samples = await scrape(bot)
     assert value(samples, "birdwatch_enrichment_decisions_total", decision="explained") == 1
-    assert value(samples, "birdwatch_enrichment_decisions_total", decision="duplicate") == 1
+    assert value(samples, "birdwatch_enrichment_decisions_total", decision="duplicate") == 2
     assert value(samples, "birdwatch_enrichment_decisions_total", decision="nothing_found") == 1
     assert value(samples, "birdwatch_enrichment_decisions_total", decision="muted") == 1
 
