@@ -17,7 +17,7 @@ import pytest
 from redis.asyncio import Redis
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.redis_connection import RedisLink
+from bot.redis_connection import RedisLink, RedisUnavailable
 from bot.redis_replies import RedisReplyQueue
 from bot.slack_poster import ChannelPoster
 from tests.fakes.fake_slack import FakeSlack
@@ -304,3 +304,42 @@ async def test_each_reply_costs_two_round_trips_and_leaves_nothing_behind(
     assert trips.per_event() == {"reply accept": 10, "reply remove": 10}
     async with Redis.from_url(redis_server.url) as redis:
         assert await redis.keys(f"{redis_prefix}replies*") == []
+
+
+class AnswerLost(RedisLink):
+    """A link whose first call of one kind reaches Redis but whose answer is lost, as when a script
+    runs and the reply then misses the call's time bound."""
+
+    def __init__(self, *args: Any, lose: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lose: str | None = lose
+
+    async def call(self, what: str, operation: Callable[[], Any], *, timeout: float | None = None) -> Any:
+        result = await super().call(what, operation, timeout=timeout)
+        if what == self._lose:
+            self._lose = None
+            raise RedisUnavailable(what)
+        return result
+
+
+async def test_a_reply_recorded_although_the_call_failed_is_posted_once(
+    make_queue: Callable[..., Any],
+    slack_client: AsyncWebClient,
+    fake_slack: FakeSlack,
+    redis_server: RedisServer,
+    redis_prefix: str,
+) -> None:
+    await make_queue()  # another replica, ready to take over anything left in the ledger
+    link = AnswerLost(redis_server.url, redis_prefix, retry_after=0.2, lose="enqueue reply")
+    queue = RedisReplyQueue(slack_client, link, min_interval=PACE, lease=LEASE)
+    await queue.start()
+    try:
+        queue.post(**reply("C1", 1))  # recorded in Redis, but this replica hears nothing: it posts it itself
+        await asyncio.wait_for(fake_slack.wait_for("chat.postMessage", 1), 5)
+        await asyncio.sleep(LEASE * 3)  # past the lease: the ledger entry was dropped, not taken over
+        assert [body["text"] for body in fake_slack.of("chat.postMessage")] == ["reply 1"]
+        async with Redis.from_url(redis_server.url) as redis:
+            assert await redis.keys(f"{redis_prefix}replies*") == []
+    finally:
+        await queue.aclose(timeout=0)
+        await link.aclose()
