@@ -179,7 +179,8 @@ class RedisReplyQueue:
         # Replies Redis may have recorded although the call failed: posted here, dropped from the ledger.
         self._orphans: set[str] = set()
         self._keeper: asyncio.Task[None] | None = None
-        self._closed = False
+        self._closed = False  # no new replies; what is held is still posted, within the grace
+        self._stopped = False  # the grace is over: a reply recorded from now on is handed back
 
     # --- Poster ---
 
@@ -234,8 +235,10 @@ class RedisReplyQueue:
             await asyncio.wait(tasks, timeout=max(0.0, deadline - time.monotonic()))
         if self._keeper is not None:
             self._keeper.cancel()
-            await asyncio.wait([self._keeper])
+            # Bounded: redis-py can miss a cancellation that lands mid-read.
+            await asyncio.wait([self._keeper], timeout=self._link.timeout + 1.0)
             self._keeper = None
+        self._stopped = True
         # No await between reading the stages and cancelling: what is read is what is cancelled.
         stages = {reply_id: held.stage for reply_id, held in self._held.items()}
         unfinished = [held.task for held in self._held.values() if held.task is not None]
@@ -278,21 +281,27 @@ class RedisReplyQueue:
         if int(wait_us) < 0:
             self._abandon(kwargs, "queue full", None)
             return
-        if self._closed:  # stopped while this reply was being recorded: another replica posts it
+        if self._stopped:  # the grace ended while this reply was being recorded: another replica posts it
             with contextlib.suppress(RedisUnavailable):
                 await self._keep([reply_id], lease=0.0, take=0)
             return
         self._hold(reply_id, kwargs, first_wait=int(wait_us) / 1_000_000, lease_until=sent_at + self._lease)
 
     def _hold(self, reply_id: str, kwargs: dict[str, Any], *, first_wait: float | None, lease_until: float) -> None:
-        if reply_id in self._held:
-            return
+        current = self._held.get(reply_id)
+        if current is not None and current.task is not None and not current.task.cancelling():
+            return  # held already (a task let go, being cancelled, is replaced: the reply came back)
         held = _Held(lease_until)
         self._held[reply_id] = held
         held.task = asyncio.get_running_loop().create_task(
             self._post(reply_id, held, kwargs, first_wait), name="reply-post"
         )
-        held.task.add_done_callback(lambda _: self._held.pop(reply_id, None))
+
+        def forget(_: asyncio.Task[None]) -> None:
+            if self._held.get(reply_id) is held:
+                del self._held[reply_id]
+
+        held.task.add_done_callback(forget)
 
     async def _post(self, reply_id: str, held: _Held, kwargs: dict[str, Any], first_wait: float | None) -> None:
         """Post a held reply; ``first_wait`` is the turn taken when it was accepted (None when taken

@@ -179,10 +179,11 @@ async def test_replies_left_by_a_stopped_replica_are_posted_by_another_in_order(
 
 
 async def test_a_replica_stopping_keeps_its_leases_while_it_finishes(
-    make_queue: Callable[..., Any], fake_slack: FakeSlack
+    make_queue: Callable[..., Any], fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     # The grace (2 s) is longer than the lease: the replies still waiting for their turn must not be
     # taken over by the replica that stays.
+    caplog.set_level(logging.INFO, logger="birdwatch.poster")
     stopping, staying = await make_queue(), await make_queue()
     for number in range(6):
         stopping.post(**reply("C1", number))
@@ -191,6 +192,7 @@ async def test_a_replica_stopping_keeps_its_leases_while_it_finishes(
     await asyncio.wait_for(staying.drain(), 10)
     await asyncio.sleep(LEASE)
     assert [body["text"] for body in fake_slack.of("chat.postMessage")] == [f"reply {n}" for n in range(6)]
+    assert not [r for r in caplog.records if "taking over" in r.getMessage()]  # all posted by the one stopping
 
 
 async def test_a_reply_taken_over_while_it_waits_is_left_to_the_taker(
@@ -204,10 +206,11 @@ async def test_a_reply_taken_over_while_it_waits_is_left_to_the_taker(
     async with Redis.from_url(redis_server.url, decode_responses=True) as redis:
         waiting = [str(reply_id) for reply_id in await redis.hkeys(f"{redis_prefix}replies:holder")]
         assert len(waiting) == 2
+        seconds, micros = await redis.time()
         for reply_id in waiting:  # what the taker's round writes when the holder's renewals have failed
             await redis.hset(f"{redis_prefix}replies:holder", reply_id, taker.holder)
-            await redis.zadd(f"{redis_prefix}replies", {reply_id: 0})
-    await until(lambda: holder.depth() == 0)  # the holder lets them go before their turn comes
+            await redis.zadd(f"{redis_prefix}replies", {reply_id: seconds * 1000 + micros // 1000 + 2500})
+    await until(lambda: holder.depth() == 0, timeout=0.9)  # the holder lets them go before their turn comes
     await asyncio.wait_for(taker.drain(), 10)
     await asyncio.sleep(LEASE)
     assert sorted(body["text"] for body in fake_slack.of("chat.postMessage")) == ["reply 0", "reply 1", "reply 2"]
