@@ -35,7 +35,6 @@ from aiohttp import web
 from benchmarks.common import (
     HEADER,
     Result,
-    free_port,
     run,
     run_load,
     serve_bare_bolt,
@@ -43,6 +42,7 @@ from benchmarks.common import (
     start_process,
     wait_until_up,
 )
+from tests.ports import free_port
 from tests.slack_requests import event_body
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "1000"))

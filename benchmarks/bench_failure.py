@@ -13,7 +13,6 @@ from functools import partial
 
 from benchmarks.common import (
     HEADER,
-    free_port,
     run,
     run_load,
     serve_bare_bolt,
@@ -22,6 +21,7 @@ from benchmarks.common import (
     wait_until_up,
 )
 from tests.fakes.fake_slack import FakeSlack
+from tests.ports import free_port
 from tests.slack_requests import command_body
 
 SEQUENTIAL = int(os.environ.get("BENCH_SEQUENTIAL", "2000"))

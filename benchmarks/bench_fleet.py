@@ -30,7 +30,8 @@ from typing import Any
 import aiohttp
 
 from benchmarks.bench_events import _replies_settled, alert_event, serve_fake_slack
-from benchmarks.common import HEADER, Result, free_port, serve_birdwatch, start_process, wait_until_up
+from benchmarks.common import HEADER, Result, serve_birdwatch, start_process, wait_until_up
+from tests.ports import free_port
 from tests.redis_round_trips import RoundTrips
 from tests.redis_server import RedisServer
 from tests.slack_requests import event_body, signed_headers

@@ -43,9 +43,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from benchmarks.common import BOT_TOKEN, Result, free_port, run, serve_birdwatch, start_process, wait_until_up
+from benchmarks.common import BOT_TOKEN, Result, run, serve_birdwatch, start_process, wait_until_up
 from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird, sample_message
 from tests.fakes.fake_slack import FakeSlack
+from tests.ports import free_port
 from tests.slack_requests import SIGNING_SECRET, command_body, signed_headers
 
 COMMANDS = int(os.environ.get("BENCH_COMMANDS", "300"))

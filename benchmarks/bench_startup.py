@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
+
+from tests.ports import free_port
 
 RUNS = 7
 REPO = Path(__file__).resolve().parents[1]
@@ -85,22 +86,15 @@ def _import_seconds(env: dict[str, str]) -> float:
     return total_us / 1e6
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _run_until_healthy() -> float:
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "SLACK_BOT_TOKEN": "xoxb-benchmark",
         "SLACK_SIGNING_SECRET": "benchmark",
         "PORT": str(port),
         "HOST": "127.0.0.1",
-        "SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/",
+        "SLACK_API_URL": f"http://127.0.0.1:{free_port()}/api/",
         "SKIP_SLACK_SDK_WARNING": "1",
     }
     started = time.perf_counter()

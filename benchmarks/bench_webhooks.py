@@ -41,8 +41,9 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from benchmarks.common import BOT_TOKEN, Result, free_port, start_process, wait_until_up
+from benchmarks.common import BOT_TOKEN, Result, start_process, wait_until_up
 from tests.fakes.fake_bird import failure_event, signed_webhook
+from tests.ports import free_port
 from tests.slack_requests import SIGNING_SECRET
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "60"))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import socket
 import statistics
 import time
 from collections.abc import Callable, Coroutine
@@ -18,13 +17,6 @@ from aiohttp import web
 from tests.slack_requests import SIGNING_SECRET, signed_headers
 
 BOT_TOKEN = "xoxb-benchmark"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def serve_birdwatch(port: int, slack_api: str, *, bird: Any = None, backlog: int = 128, **settings: Any) -> None:

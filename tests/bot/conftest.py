@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -16,14 +15,6 @@ from tests.fakes.fake_slack import FakeSlack
 from tests.scenario.conftest import BotUnderTest, make_settings
 
 StartBot = Callable[..., Awaitable[BotUnderTest]]
-
-
-def free_port() -> int:
-    """A port nothing listens on (for a Slack that cannot be reached)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @pytest.fixture

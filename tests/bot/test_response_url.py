@@ -8,8 +8,9 @@ import logging
 import pytest
 
 from bot.slack_poster import ResponseUrlSender
-from tests.bot.conftest import StartBot, free_port
+from tests.bot.conftest import StartBot
 from tests.fakes.fake_slack import FakeSlack
+from tests.ports import free_port
 
 MESSAGE = {"text": "15011 INVALID_SPAM", "response_type": "ephemeral"}
 

@@ -22,17 +22,11 @@ import pytest
 from bot.cli import main
 from bot.settings import load_settings
 from tests.fakes.fake_slack import FakeSlack
+from tests.ports import free_port
 from tests.slack_requests import command_body, signed_headers
 
 BOT_TOKEN = "xoxb-1234-secret-token-value"
 SIGNING_SECRET = "signing-secret-value"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_missing_and_malformed_settings_are_all_named_without_values(
@@ -105,7 +99,7 @@ def test_serve_answers_health_and_slack_logs_without_secrets_and_stops_on_sigter
 
 
 def _serve_one_command(tmp_path: Path, slack: FakeSlack) -> tuple[str, int]:
-    port = _free_port()
+    port = free_port()
     env = {
         "PATH": os.environ.get("PATH", ""),
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -203,7 +197,7 @@ def test_a_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         port = taken.getsockname()[1]
-        unreachable = f"http://127.0.0.1:{_free_port()}/api/"
+        unreachable = f"http://127.0.0.1:{free_port()}/api/"
         process = _start(tmp_path, _serve_env(port, SLACK_API_URL=unreachable))
         output, errors = process.communicate(timeout=20)
     assert process.returncode == 2
@@ -217,7 +211,7 @@ def test_a_port_in_use_is_one_clear_line_and_exit_2(tmp_path: Path) -> None:
 def test_a_rejected_bot_token_stops_the_start_with_one_line(tmp_path: Path, error: str) -> None:
     with fake_slack_in_thread() as slack:
         slack.fail_next("auth.test", status=200, error=error, retry_after=None, times=5)
-        process = _start(tmp_path, _serve_env(_free_port(), SLACK_API_URL=slack.api_url))
+        process = _start(tmp_path, _serve_env(free_port(), SLACK_API_URL=slack.api_url))
         try:
             output, errors = process.communicate(timeout=20)
         finally:
@@ -232,7 +226,7 @@ def test_a_rejected_bot_token_stops_the_start_with_one_line(tmp_path: Path, erro
 def test_a_rejected_app_token_stops_the_socket_mode_start(tmp_path: Path) -> None:
     with fake_slack_in_thread() as slack:
         slack.fail_next("apps.connections.open", status=200, error="invalid_auth", retry_after=None, times=5)
-        env = _serve_env(_free_port(), SLACK_API_URL=slack.api_url, SLACK_APP_TOKEN="xapp-1-secret")
+        env = _serve_env(free_port(), SLACK_API_URL=slack.api_url, SLACK_APP_TOKEN="xapp-1-secret")
         process = _start(tmp_path, env)
         try:
             output, errors = process.communicate(timeout=20)
@@ -245,8 +239,8 @@ def test_a_rejected_app_token_stops_the_socket_mode_start(tmp_path: Path) -> Non
 
 
 def test_unreachable_slack_over_http_serves_answers_but_is_not_ready(tmp_path: Path) -> None:
-    port = _free_port()
-    process = _start(tmp_path, _serve_env(port, SLACK_API_URL=f"http://127.0.0.1:{_free_port()}/api/"))
+    port = free_port()
+    process = _start(tmp_path, _serve_env(port, SLACK_API_URL=f"http://127.0.0.1:{free_port()}/api/"))
     try:
         _wait_for_health(port)
         assert _status(f"http://127.0.0.1:{port}/readyz") == 503
@@ -269,8 +263,8 @@ def test_unreachable_slack_over_http_serves_answers_but_is_not_ready(tmp_path: P
 def test_socket_mode_without_slack_stops_within_5_seconds_and_logs_one_line(
     tmp_path: Path, sig: signal.Signals
 ) -> None:
-    port = _free_port()
-    unreachable = f"http://127.0.0.1:{_free_port()}/api/"
+    port = free_port()
+    unreachable = f"http://127.0.0.1:{free_port()}/api/"
     process = _start(tmp_path, _serve_env(port, SLACK_API_URL=unreachable, SLACK_APP_TOKEN="xapp-1-secret"))
     try:
         _wait_for_health(port)
@@ -288,7 +282,7 @@ def test_socket_mode_without_slack_stops_within_5_seconds_and_logs_one_line(
 
 
 def test_socket_mode_is_ready_once_connected(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     with fake_slack_in_thread() as slack:
         env = _serve_env(port, SLACK_API_URL=slack.api_url, SLACK_APP_TOKEN="xapp-1-secret")
         process = _start(tmp_path, env)

@@ -9,8 +9,9 @@ import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack_auth import SlackIdentity, TokenRejected
-from tests.bot.conftest import StartBot, free_port
+from tests.bot.conftest import StartBot
 from tests.fakes.fake_slack import BOT_ID, BOT_USER_ID, FakeSlack
+from tests.ports import free_port
 
 
 async def test_failure_is_answered_while_auth_test_fails(start_bot: StartBot, fake_slack: FakeSlack) -> None:

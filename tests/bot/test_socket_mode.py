@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from urllib.parse import parse_qsl
 
 import aiohttp
@@ -13,21 +12,15 @@ import pytest
 from bot.cli import serve
 from bot.settings import Settings
 from tests.fakes.fake_slack import FakeSlack
+from tests.ports import free_port
 from tests.slack_requests import command_body
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 async def test_socket_mode_answers_failure_and_serves_only_health(
     fake_slack: FakeSlack, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="birdwatch.http")
-    port = _free_port()
+    port = free_port()
     settings = Settings(
         _env_file=None,
         slack_bot_token="xoxb-test-token",
@@ -86,7 +79,7 @@ async def test_every_envelope_is_acknowledged(fake_slack: FakeSlack, envelope: d
         slack_app_token="xapp-test-token",
         slack_api_url=fake_slack.api_url,
         host="127.0.0.1",
-        port=_free_port(),
+        port=free_port(),
     )
     stop = asyncio.Event()
     server = asyncio.create_task(serve(settings, stop=stop))

@@ -23,6 +23,7 @@ import pytest
 from handlers.blocks.enrichment_builder import ACTION_MUTE
 from tests.fakes.fake_bird import DEFAULT_ACCESS_KEY, FakeBird, sample_message
 from tests.fakes.fake_slack import FakeSlack, SlackCall
+from tests.ports import free_port
 from tests.redis_server import RedisServer
 from tests.scenario.test_alert_events import alert, select_body
 from tests.slack_requests import SIGNING_SECRET, event_body, signed_headers
@@ -31,15 +32,6 @@ T = TypeVar("T")
 WORKSPACE = "6a1e1f5c-3b7d-4c59-9d2e-7f0a1b2c3d4e"
 BIRD_RATE = 2  # requests per second, burst 2: low, so the three replicas would exceed it if each kept its own
 _timestamps = itertools.count(1)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class Fakes:
@@ -79,7 +71,7 @@ class Replica:
     """One ``birdwatch serve`` process."""
 
     def __init__(self, env: dict[str, str], workdir: Path) -> None:
-        self.port = _free_port()
+        self.port = free_port()
         self.env = env | {"PORT": str(self.port)}
         self.workdir = workdir
         self.process: subprocess.Popen[str] | None = None
